@@ -1,0 +1,276 @@
+//! Conversions between the model and `http::Request<Bytes>` / `http::Response<Bytes>`.
+//!
+//! `http::HeaderName` lowercases names, so a conversion to `http` keeps every header but not
+//! its spelling; that is the only thing it loses. The correlation id travels in the
+//! message's extensions as [`ContentId`], the group a member came from as [`GroupIndex`].
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{Request, Response, Uri};
+
+use crate::{Headers, SubRequest, SubResponse};
+
+/// The correlation id of a sub-request or sub-response, kept in `http::Extensions`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ContentId(pub String);
+
+/// The index of the batch item (an atomic group) an operation belongs to, kept in
+/// `http::Extensions` by [`crate::Batch::into_http_requests`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GroupIndex(pub usize);
+
+/// A model value that `http` cannot represent: a header that is not a valid
+/// `http::HeaderName` or `HeaderValue`, or a target that is not a URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvertError {
+    message: String,
+}
+
+impl fmt::Display for ConvertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConvertError {}
+
+fn to_header_map(headers: &Headers) -> Result<http::HeaderMap, ConvertError> {
+    let mut map = http::HeaderMap::with_capacity(headers.len());
+    for header in headers {
+        let name = HeaderName::from_bytes(header.name()).map_err(|_| ConvertError {
+            message: format!("invalid header name {:?}", header.name_str()),
+        })?;
+        let mut value =
+            HeaderValue::from_maybe_shared(header.value_bytes().clone()).map_err(|_| {
+                ConvertError {
+                    message: format!("invalid value of header {:?}", header.name_str()),
+                }
+            })?;
+        value.set_sensitive(header.is_sensitive());
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn from_header_map(map: &http::HeaderMap) -> Headers {
+    let mut headers = Headers::with_capacity(map.len());
+    for (name, value) in map {
+        headers.append(
+            Bytes::copy_from_slice(name.as_str().as_bytes()),
+            Bytes::copy_from_slice(value.as_bytes()),
+        );
+    }
+    headers
+}
+
+impl SubRequest {
+    /// Converts to an `http::Request`, resolving a relative target against `base`.
+    ///
+    /// An absolute URL is taken as it is; a target starting with `/` replaces the path of
+    /// `base`; any other target is appended to the path of `base` after its last `/`
+    /// (RFC 3986 reference resolution, without dot segments). `$n` references must be
+    /// replaced by the caller first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use batchwire_core::SubRequest;
+    /// use http::{Method, Uri};
+    ///
+    /// let base: Uri = "http://localhost:4004/odata/v4/peer/".parse().unwrap();
+    /// let req = SubRequest::new(Method::GET, "Customers(1)").into_http_request_with_base(&base)?;
+    /// assert_eq!(req.uri(), "http://localhost:4004/odata/v4/peer/Customers(1)");
+    /// # Ok::<(), batchwire_core::ConvertError>(())
+    /// ```
+    pub fn into_http_request_with_base(self, base: &Uri) -> Result<Request<Bytes>, ConvertError> {
+        let target = &self.target;
+        let resolved = if target.contains("://") {
+            target.clone()
+        } else {
+            let mut out = String::new();
+            if let (Some(scheme), Some(authority)) = (base.scheme_str(), base.authority()) {
+                out.push_str(scheme);
+                out.push_str("://");
+                out.push_str(authority.as_str());
+            }
+            if target.starts_with('/') {
+                out.push_str(target);
+            } else {
+                let path = base.path();
+                out.push_str(&path[..path.rfind('/').map_or(0, |i| i + 1)]);
+                if !out.ends_with('/') {
+                    out.push('/');
+                }
+                out.push_str(target);
+            }
+            out
+        };
+        let uri: Uri = resolved.parse().map_err(|_| ConvertError {
+            message: format!("request target {resolved:?} is not a valid URI"),
+        })?;
+        self.into_http_with_uri(uri)
+    }
+
+    fn into_http_with_uri(self, uri: Uri) -> Result<Request<Bytes>, ConvertError> {
+        let headers = to_header_map(&self.headers)?;
+        let mut request = Request::new(self.body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        if let Some(id) = self.id {
+            request.extensions_mut().insert(ContentId(id));
+        }
+        Ok(request)
+    }
+}
+
+/// Converts with the target parsed as a URI on its own; a relative target such as
+/// `Customers(1)` is not one, so use [`SubRequest::into_http_request_with_base`] for those.
+impl TryFrom<SubRequest> for Request<Bytes> {
+    type Error = ConvertError;
+
+    fn try_from(request: SubRequest) -> Result<Request<Bytes>, ConvertError> {
+        // `http::Uri` would read `Customers(1)` as an authority; only absolute URLs and
+        // absolute paths stand on their own.
+        let standalone = request.target.contains("://") || request.target.starts_with('/');
+        let parsed = if standalone { request.target.parse::<Uri>().ok() } else { None };
+        let uri = parsed.ok_or_else(|| ConvertError {
+            message: format!(
+                "request target {:?} is not a URI on its own; resolve it against a base",
+                request.target
+            ),
+        })?;
+        request.into_http_with_uri(uri)
+    }
+}
+
+/// Takes method, URI (as the target), headers (lower-case names), body, and the
+/// [`ContentId`] extension as the id.
+impl From<Request<Bytes>> for SubRequest {
+    fn from(request: Request<Bytes>) -> SubRequest {
+        let (parts, body) = request.into_parts();
+        let mut sub = SubRequest::new(parts.method, parts.uri.to_string()).with_body(body);
+        sub.headers = from_header_map(&parts.headers);
+        sub.id = parts.extensions.get::<ContentId>().map(|id| id.0.clone());
+        sub
+    }
+}
+
+/// Fails only on a header `http` cannot hold; the reason phrase is not carried.
+impl TryFrom<SubResponse> for Response<Bytes> {
+    type Error = ConvertError;
+
+    fn try_from(response: SubResponse) -> Result<Response<Bytes>, ConvertError> {
+        let headers = to_header_map(&response.headers)?;
+        let mut out = Response::new(response.body);
+        *out.status_mut() = response.status;
+        *out.headers_mut() = headers;
+        if let Some(id) = response.id {
+            out.extensions_mut().insert(ContentId(id));
+        }
+        Ok(out)
+    }
+}
+
+/// Takes status, headers (lower-case names), body, and the [`ContentId`] extension as the id.
+impl From<Response<Bytes>> for SubResponse {
+    fn from(response: Response<Bytes>) -> SubResponse {
+        let (parts, body) = response.into_parts();
+        let mut sub = SubResponse::new(parts.status).with_body(body);
+        sub.headers = from_header_map(&parts.headers);
+        sub.id = parts.extensions.get::<ContentId>().map(|id| id.0.clone());
+        sub
+    }
+}
+
+impl crate::BatchRequest {
+    /// Every operation as an `http::Request`, targets resolved against `base`, each with its
+    /// [`ContentId`] and, for members of a group, its [`GroupIndex`].
+    pub fn into_http_requests(self, base: &Uri) -> Result<Vec<Request<Bytes>>, ConvertError> {
+        let mut out = Vec::with_capacity(self.operation_count());
+        for (index, item) in self.items.into_iter().enumerate() {
+            let (operations, group) = match item {
+                crate::Item::Operation(op) => (vec![op], None),
+                crate::Item::Group(group) => (group.operations, Some(GroupIndex(index))),
+            };
+            for op in operations {
+                let mut request = op.into_http_request_with_base(base)?;
+                if let Some(group) = group {
+                    request.extensions_mut().insert(group);
+                }
+                out.push(request);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{Method, StatusCode};
+
+    #[test]
+    fn request_round_trip_keeps_everything_but_spelling() {
+        let sub = SubRequest::new(Method::PATCH, "http://h/svc/Customers(2)")
+            .with_id("7")
+            .with_header("Content-Type", "application/json")
+            .with_header("Authorization", "Bearer x")
+            .with_body(&b"{}"[..]);
+        let req = Request::try_from(sub.clone()).unwrap();
+        assert!(req.headers()["authorization"].is_sensitive());
+        assert_eq!(
+            req.extensions().get::<ContentId>(),
+            Some(&ContentId("7".into()))
+        );
+        let back = SubRequest::from(req);
+        assert_eq!(back.id, sub.id);
+        assert_eq!(back.target, sub.target);
+        assert_eq!(back.body, sub.body);
+        assert_eq!(
+            back.headers.get("content-type"),
+            Some(&b"application/json"[..])
+        );
+        assert_eq!(back.headers.iter().next().unwrap().name(), b"content-type");
+    }
+
+    #[test]
+    fn relative_targets_need_a_base() {
+        let sub = SubRequest::new(Method::GET, "Customers(1)");
+        let err = Request::try_from(sub.clone()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "request target \"Customers(1)\" is not a URI on its own; resolve it against a base"
+        );
+        let base: Uri = "http://h/odata/v4/peer/$batch".parse().unwrap();
+        let req = sub.into_http_request_with_base(&base).unwrap();
+        assert_eq!(req.uri(), "http://h/odata/v4/peer/Customers(1)");
+        let abs = SubRequest::new(Method::GET, "/other/x")
+            .into_http_request_with_base(&base)
+            .unwrap();
+        assert_eq!(abs.uri(), "http://h/other/x");
+    }
+
+    #[test]
+    fn response_round_trip() {
+        let sub = SubResponse::new(StatusCode::CREATED)
+            .with_id("1")
+            .with_header("Location", "Customers(10)");
+        let resp = Response::try_from(sub).unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let back = SubResponse::from(resp);
+        assert_eq!(back.id.as_deref(), Some("1"));
+        assert_eq!(back.headers.get("location"), Some(&b"Customers(10)"[..]));
+    }
+
+    #[test]
+    fn invalid_header_values_are_errors() {
+        let sub = SubResponse::new(StatusCode::OK).with_header("X", "a\nb");
+        assert_eq!(
+            Response::try_from(sub).unwrap_err().to_string(),
+            "invalid value of header \"X\""
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! Line-level productions of RFC 9110, RFC 9112 and RFC 2045, as nom parsers over bytes.
+//!
+//! Each function parses one production from the start of its input and returns the rest;
+//! none of them crosses a line break, so callers hand them one line at a time and rebase the
+//! offset of a failure onto the whole body. No nom type leaves this crate.
+
+use std::borrow::Cow;
+
+use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
+use nom::character::complete::{char, satisfy};
+use nom::combinator::{opt, recognize};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+/// `tchar`: a visible character other than a delimiter, that is `DIGIT`, `ALPHA` or one of
+/// ``!#$%&'*+-.^_`|~`` (RFC 9110 5.6.2).
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// `OWS = *( SP / HTAB )` (RFC 9110 5.6.3), also RFC 2046's `transport-padding` (LWSP).
+pub(crate) fn is_ws(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// `token = 1*tchar` (RFC 9110 5.6.2).
+pub(crate) fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(is_tchar).parse(i)
+}
+
+/// `OWS = *( SP / HTAB )` (RFC 9110 5.6.3).
+pub(crate) fn ows(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(is_ws).parse(i)
+}
+
+/// `transport-padding := *LWSP-char` (RFC 2046 5.1.1).
+pub(crate) fn transport_padding(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(is_ws).parse(i)
+}
+
+/// `quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE` (RFC 9110 5.6.4); the value has
+/// its quoted-pairs resolved, borrowed when it had none.
+pub(crate) fn quoted_string(i: &[u8]) -> IResult<&[u8], Cow<'_, [u8]>> {
+    let (mut rest, _) = char('"').parse(i)?;
+    let start = rest;
+    let mut owned: Option<Vec<u8>> = None;
+    loop {
+        let (after, text) =
+            take_while(|b: u8| b != b'"' && b != b'\\' && b != b'\r' && b != b'\n').parse(rest)?;
+        if let Some(buf) = owned.as_mut() {
+            buf.extend_from_slice(text);
+        }
+        match after.first() {
+            Some(b'"') => {
+                let value = match owned {
+                    Some(buf) => Cow::Owned(buf),
+                    None => Cow::Borrowed(&start[..start.len() - after.len()]),
+                };
+                return Ok((&after[1..], value));
+            }
+            Some(b'\\') => {
+                let (after_pair, escaped) = preceded(
+                    char('\\'),
+                    satisfy(|c| c == '\t' || c == ' ' || ('\x21'..='\x7e').contains(&c)),
+                )
+                .parse(after)?;
+                let buf = owned.get_or_insert_with(|| start[..start.len() - after.len()].to_vec());
+                // Invariant: `satisfy` only accepts ASCII here, so the char is one byte.
+                buf.push(escaped as u8);
+                rest = after_pair;
+            }
+            _ => {
+                return Err(nom::Err::Error(nom::error::Error::new(
+                    after,
+                    nom::error::ErrorKind::Char,
+                )));
+            }
+        }
+    }
+}
+
+/// A media type parameter: `parameter-name "=" parameter-value` (RFC 9110 5.6.6), with the
+/// value either a token or a quoted string.
+pub(crate) struct Parameter<'a> {
+    pub(crate) name: &'a [u8],
+    pub(crate) value: Cow<'a, [u8]>,
+    pub(crate) quoted: bool,
+}
+
+/// `parameter = parameter-name "=" parameter-value`.
+pub(crate) fn parameter(i: &[u8]) -> IResult<&[u8], Parameter<'_>> {
+    let (i, name) = token(i)?;
+    let (i, _) = char('=').parse(i)?;
+    if i.first() == Some(&b'"') {
+        let (i, value) = quoted_string(i)?;
+        Ok((
+            i,
+            Parameter {
+                name,
+                value,
+                quoted: true,
+            },
+        ))
+    } else {
+        let (i, value) = token(i)?;
+        Ok((
+            i,
+            Parameter {
+                name,
+                value: Cow::Borrowed(value),
+                quoted: false,
+            },
+        ))
+    }
+}
+
+/// `HTTP-version = HTTP-name "/" DIGIT "." DIGIT` (RFC 9112 2.3).
+pub(crate) fn http_version(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    recognize((
+        tag(&b"HTTP/"[..]),
+        satisfy(|c| c.is_ascii_digit()),
+        char('.'),
+        satisfy(|c| c.is_ascii_digit()),
+    ))
+    .parse(i)
+}
+
+/// `status-code = 3DIGIT` (RFC 9110 15).
+pub(crate) fn status_code(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while_m_n(3, 3, |b: u8| b.is_ascii_digit()).parse(i)
+}
+
+/// `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )` (RFC 9112 4), after its `SP`;
+/// absent or empty both give an empty phrase.
+pub(crate) fn reason_phrase(i: &[u8]) -> IResult<&[u8], Option<&[u8]>> {
+    opt(preceded(
+        char(' '),
+        take_while(|b: u8| b == b'\t' || b == b' ' || b >= 0x21 && b != 0x7f),
+    ))
+    .parse(i)
+}
+
+/// `method = token` (RFC 9110 9.1).
+pub(crate) fn method(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    token(i)
+}
+
+/// A request-target in its strict form: visible characters, no space (RFC 9112 3.2).
+pub(crate) fn request_target(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|b: u8| (0x21..0x7f).contains(&b) || b >= 0x80).parse(i)
+}
+
+/// `SP`.
+pub(crate) fn sp(i: &[u8]) -> IResult<&[u8], char> {
+    char(' ').parse(i)
+}
+
+/// `field-name ":"` with the whitespace before the colon that lenient readers drop.
+pub(crate) fn field_name_colon(i: &[u8]) -> IResult<&[u8], (&[u8], &[u8])> {
+    let (i, name) = token(i)?;
+    let (i, space) = ows(i)?;
+    let (i, _) = char(':').parse(i)?;
+    Ok((i, (name, space)))
+}
+
+/// Where a parser stopped: its remaining input's offset into `line`.
+pub(crate) fn stopped_at(line: &[u8], err: &nom::Err<nom::error::Error<&[u8]>>) -> usize {
+    match err {
+        nom::Err::Error(e) | nom::Err::Failure(e) => line.len() - e.input.len(),
+        nom::Err::Incomplete(_) => line.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers() {
+        assert_eq!(
+            token(b"Content-ID: 1").unwrap(),
+            (&b": 1"[..], &b"Content-ID"[..])
+        );
+        assert!(token(b": x").is_err());
+        let (rest, value) = quoted_string(br#""a\"b" ;"#).unwrap();
+        assert_eq!((rest, &*value), (&b" ;"[..], &b"a\"b"[..]));
+        assert!(matches!(
+            quoted_string(br#""plain""#).unwrap().1,
+            Cow::Borrowed(b"plain")
+        ));
+        assert!(quoted_string(b"\"open").is_err());
+        let (rest, p) = parameter(b"boundary=\"b 1\";x").unwrap();
+        assert_eq!(
+            (rest, p.name, &*p.value, p.quoted),
+            (&b";x"[..], &b"boundary"[..], &b"b 1"[..], true)
+        );
+        assert_eq!(
+            http_version(b"HTTP/1.1 200").unwrap(),
+            (&b" 200"[..], &b"HTTP/1.1"[..])
+        );
+        assert!(http_version(b"HTTP/11").is_err());
+        assert_eq!(status_code(b"2004").unwrap().1, b"200");
+        assert_eq!(
+            reason_phrase(b" No Content").unwrap().1,
+            Some(&b"No Content"[..])
+        );
+        assert_eq!(reason_phrase(b"").unwrap().1, None);
+        assert_eq!(
+            field_name_colon(b"A : b").unwrap(),
+            (&b" b"[..], (&b"A"[..], &b" "[..]))
+        );
+        assert_eq!(transport_padding(b" \t\r\n").unwrap().0, b"\r\n");
+    }
+}
