@@ -151,6 +151,20 @@ struct Reader<'a, 'o> {
     bare_lf_reported: bool,
 }
 
+/// A part's headers must end with an empty line (or, leniently, at a line that is not a
+/// header field) before the part does.
+fn require_content(src: &[u8], section: &Section<'_>, e: usize) -> Result<(), ParseError> {
+    match section.end {
+        SectionEnd::EmptyLine | SectionEnd::NotAHeader => Ok(()),
+        SectionEnd::EndOfPart | SectionEnd::CutOff => Err(ParseError::expected(
+            K::UnexpectedEnd,
+            src,
+            e,
+            "an empty line and an embedded message after the part headers",
+        )),
+    }
+}
+
 /// What follows `--boundary` on a candidate line.
 enum Tail {
     /// A delimiter; the next part starts at this offset.
@@ -560,53 +574,61 @@ impl<'a> Reader<'a, '_> {
                     joined.extend_from_slice(text.trim_ascii());
                     last.value = Cow::Owned(joined);
                 }
-            } else {
-                match grammar::field_name_colon(text) {
-                    Ok((value, (name, space))) => {
-                        if !space.is_empty() {
-                            let at = line.start + name.len();
-                            self.tolerate(at, T::HeaderNameWhitespace, |src| {
-                                ParseError::expected(K::InvalidHeader, src, at, "\":\"")
-                            })?;
-                        }
-                        if headers.len() == self.limits().max_headers {
-                            return Err(ParseError::new(
-                                K::LimitExceeded,
-                                src,
-                                line.start,
-                                format!(
-                                    "header field {} exceeds the limit of {} per section",
-                                    headers.len() + 1,
-                                    self.limits().max_headers
-                                ),
-                            ));
-                        }
-                        headers.push(HeaderRef {
-                            name,
-                            value: Cow::Borrowed(value.trim_ascii()),
-                        });
-                        offsets.push(line.start);
-                    }
-                    Err(e) => {
-                        // olingo's non-strict reader ends a section at the first line that
-                        // is not a header field.
-                        let at = line.start + grammar::stopped_at(text, &e);
-                        self.tolerate(line.start, T::MissingEmptyLine, |src| {
-                            ParseError::expected(
-                                K::InvalidHeader,
-                                src,
-                                at,
-                                "a header field or an empty line",
-                            )
-                        })?;
-                        return Ok(Section {
-                            headers,
-                            offsets,
-                            content: line.start,
-                            end: SectionEnd::NotAHeader,
-                        });
-                    }
+            } else if let Ok((value, (name, space))) = grammar::field_name_colon(text) {
+                if !space.is_empty() {
+                    let at = line.start + name.len();
+                    self.tolerate(at, T::HeaderNameWhitespace, |src| {
+                        ParseError::expected(K::InvalidHeader, src, at, "\":\"")
+                    })?;
                 }
+                if headers.len() == self.limits().max_headers {
+                    return Err(ParseError::new(
+                        K::LimitExceeded,
+                        src,
+                        line.start,
+                        format!(
+                            "header field {} exceeds the limit of {} per section",
+                            headers.len() + 1,
+                            self.limits().max_headers
+                        ),
+                    ));
+                }
+                headers.push(HeaderRef {
+                    name,
+                    value: Cow::Borrowed(value.trim_ascii()),
+                });
+                offsets.push(line.start);
+            } else {
+                // olingo's non-strict reader ends a section at the first line that
+                // is not a header field.
+                let name = grammar::token(text).map_or(&[][..], |(_, name)| name);
+                let at = line.start + name.len();
+                self.tolerate(line.start, T::MissingEmptyLine, |src| {
+                    if name.is_empty() {
+                        ParseError::expected(
+                            K::InvalidHeader,
+                            src,
+                            at,
+                            "a header field or an empty line",
+                        )
+                    } else {
+                        ParseError::expected(
+                            K::InvalidHeader,
+                            src,
+                            at,
+                            format_args!(
+                                "\":\" after the header name {:?}",
+                                String::from_utf8_lossy(name)
+                            ),
+                        )
+                    }
+                })?;
+                return Ok(Section {
+                    headers,
+                    offsets,
+                    content: line.start,
+                    end: SectionEnd::NotAHeader,
+                });
             }
             if !line.terminated {
                 return Ok(Section {
@@ -629,17 +651,6 @@ impl<'a> Reader<'a, '_> {
     ) -> Result<ItemRef<'a>, ParseError> {
         let src = self.src;
         let section = self.header_section(s, e)?;
-        match section.end {
-            SectionEnd::EmptyLine | SectionEnd::NotAHeader => {}
-            SectionEnd::EndOfPart | SectionEnd::CutOff => {
-                return Err(ParseError::expected(
-                    K::UnexpectedEnd,
-                    src,
-                    e,
-                    "an empty line and an embedded message after the part headers",
-                ));
-            }
-        }
         let ct = section
             .headers
             .iter()
@@ -736,6 +747,7 @@ impl<'a> Reader<'a, '_> {
                 ),
             ));
         }
+        require_content(src, &section, e)?;
         let ranges = self.split(section.content, e, &boundary)?;
         let mut inner: Vec<&str> = enclosing.to_vec();
         inner.push(&boundary);

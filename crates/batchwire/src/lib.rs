@@ -62,6 +62,11 @@ pub use batchwire_core::*;
 #[cfg(feature = "multipart")]
 pub use batchwire_multipart as multipart;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Wire formats batchwire reads and writes.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,0 +1,162 @@
+//! The `batchwire` command, run as a user runs it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn batchwire(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_batchwire"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn inspect_prints_a_table() {
+    let out = batchwire(&["inspect", "examples/odata-v4-request.batch"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "request batch (multipart, boundary \"batch_c0ffee12-3b4d-4e5f-8a9b-0c1d2e3f4a5b\"): 6 operations in 4 items"
+    );
+    assert_eq!(lines[3], "3    changeset (3 operations)");
+    assert!(
+        lines[5].starts_with("3.2  POST   $1/Products"),
+        "{}",
+        lines[5]
+    );
+    assert!(
+        lines[5].ends_with("id 2  39 B  application/json"),
+        "{}",
+        lines[5]
+    );
+}
+
+#[test]
+fn inspect_json_follows_the_documented_shape() {
+    let out = batchwire(
+        &["inspect", "--json", "examples/odata-v2-response.batch"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "response");
+    assert_eq!(doc["format"], "multipart");
+    assert_eq!(doc["tolerated"], Value::Array(vec![]));
+    let items = doc["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["type"], "operation");
+    assert_eq!(items[0]["status"], 200);
+    assert_eq!(items[0]["id"], Value::Null);
+    assert_eq!(items[1]["type"], "group");
+    let members = items[1]["items"].as_array().unwrap();
+    assert_eq!(members[0]["status"], 201);
+    assert_eq!(members[0]["id"], "1");
+    let body = members[0]["body"].as_str().unwrap();
+    assert_eq!(members[0]["body_len"], body.len());
+    let headers = members[0]["headers"].as_array().unwrap();
+    assert!(headers.iter().any(|h| h[0] == "Location"), "{headers:?}");
+    assert_eq!(items[2]["status"], 404);
+}
+
+#[test]
+fn binary_bodies_are_base64_in_json() {
+    let payload = b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n\x00\xff\x10\r\n--b--\r\n";
+    let out = batchwire(&["inspect", "--json", "-"], Some(payload));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let op = &doc["items"][0];
+    assert_eq!(op["body_len"], 3);
+    assert_eq!(op["body_base64"], "AP8Q");
+    assert!(op.get("body").is_none());
+}
+
+#[test]
+fn validate_reports_the_located_error() {
+    let payload =
+        b"--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 No Content\r\n\r\n\r\n--b--\r\n";
+    let out = batchwire(
+        &["validate", "--content-type", "multipart/mixed; boundary=b"],
+        Some(payload),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: expected a three-digit status code, found \"No Content\\r\\n\" at byte 48 (line 4, column 10)\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn validate_summarises_and_warns_in_lenient_mode() {
+    let payload = b"--b\nContent-Type: application/http\n\nGET Customers(1) HTTP/1.1\n\n\n--b--\n";
+    let out = batchwire(&["validate"], Some(payload));
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "valid: request batch (multipart, boundary \"b\"): 1 operation in 1 item (lenient)\n"
+    );
+    assert_eq!(text(&out.stderr), "warning: bare LF line break at byte 3\n");
+
+    let strict = batchwire(&["validate", "--strict"], Some(payload));
+    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(
+        text(&strict.stderr),
+        "error: expected CRLF, found a bare LF at byte 3 (line 1, column 4)\n"
+    );
+}
+
+#[test]
+fn dialect_and_kind_options_apply() {
+    let payload = b"--b\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\n\r\nDELETE Customers(1) HTTP/1.1\r\n\r\n\r\n--cs--\r\n--b--\r\n";
+    let v4 = batchwire(
+        &["validate", "--strict", "--dialect", "odata-v4"],
+        Some(payload),
+    );
+    assert_eq!(v4.status.code(), Some(1));
+    assert!(
+        text(&v4.stderr)
+            .starts_with("error: expected a Content-ID on the changeset member (OData V4)"),
+        "{}",
+        text(&v4.stderr)
+    );
+    let response = batchwire(&["validate", "--response"], Some(payload));
+    assert_eq!(response.status.code(), Some(1));
+    assert!(text(&response.stderr).starts_with("error: expected a status line, found \"DELETE"));
+    let unknown = batchwire(&["validate", "--dialect", "odata-v9"], Some(payload));
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("unknown dialect \"odata-v9\""));
+}
+
+#[test]
+fn unreadable_input_is_a_usage_error() {
+    let out = batchwire(&["inspect", "no/such/file.batch"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: cannot read no/such/file.batch: "));
+    let json = batchwire(&["inspect"], Some(b"{\"requests\":[]}"));
+    assert_eq!(json.status.code(), Some(2));
+    assert_eq!(
+        text(&json.stderr),
+        "error: cannot tell the format of the payload: give --format or --content-type\n"
+    );
+}
