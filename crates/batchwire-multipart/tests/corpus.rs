@@ -221,11 +221,24 @@ fn run_manifest(dir: &Path, failures: &mut Vec<String>) -> usize {
         ran += 1;
         if !valid {
             let options = strict.with_dialect(dialect_of(case));
-            if let Ok(decoded) = decode(&input, ct, &options) {
-                failures.push(format!(
+            match decode(&input, ct, &options) {
+                Ok(decoded) => failures.push(format!(
                     "{file}: accepted in strict mode: {:?}",
                     decoded.message
-                ));
+                )),
+                Err(e) => {
+                    // `error_offset` names the start of the line that holds the fault
+                    // (or the exact byte of a bare LF, a BOM, or the end of input); the
+                    // error points at the exact byte, so it must lie on that line.
+                    let want = case.get("error_offset").and_then(Value::as_integer);
+                    if let Some(at) = want.map(|at| usize::try_from(at).unwrap()) {
+                        let on_line = at <= e.offset() && !input[at..e.offset()].contains(&b'\n');
+                        if !on_line {
+                            failures
+                                .push(format!("{file}: error not on the line at byte {at}: {e}"));
+                        }
+                    }
+                }
             }
             continue;
         }
