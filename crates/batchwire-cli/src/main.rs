@@ -16,7 +16,7 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use batchwire::multipart::{self, DecodeOptions, Decoded, Dialect};
+use batchwire::multipart::{self, DecodeOptions, Decoded, Dialect, Event, Status, StreamDecoder};
 use batchwire::{Format, MessageKind};
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
@@ -84,52 +84,156 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
-        Command::Inspect { input, json } => {
+        Command::Inspect { input, json: true } => {
             let payload = read_input(input.file.as_ref())?;
             let decoded = match decode(input, &payload)? {
                 Ok(decoded) => decoded,
                 Err(e) => return Ok(report_error(&e)),
             };
             let mut out = io::stdout().lock();
-            let written = if *json {
-                render::json(&decoded, &mut out)
-            } else {
-                warn(&decoded);
-                render::table(&decoded, &mut out)
-            };
-            match written.and_then(|()| out.flush()) {
-                // A reader such as `head` that stops early is not a failure.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other.map_err(|e| format!("cannot write the output: {e}"))?,
+            finish_output(render::json(&decoded, &mut out).and_then(|()| out.flush()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect { input, json: false } => {
+            let mut out = io::stdout().lock();
+            let mut table = render::Table::new(&mut out);
+            let outcome = stream(input, |event| table.row(event))?;
+            finish_output(Ok(()))?;
+            match outcome {
+                Ok(summary) => {
+                    for t in &summary.tolerated {
+                        eprintln!("warning: {t}");
+                    }
+                    finish_output(writeln!(out, "{}", summary.line()).and_then(|()| out.flush()))?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(report_error(&e)),
             }
-            Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { input } => {
-            let payload = read_input(input.file.as_ref())?;
-            let decoded = match decode(input, &payload)? {
-                Ok(decoded) => decoded,
-                Err(e) => return Ok(report_error(&e)),
+        Command::Validate { input } => match stream(input, |_| Ok(()))? {
+            Ok(summary) => {
+                for t in &summary.tolerated {
+                    eprintln!("warning: {t}");
+                }
+                let mode = if input.strict { "strict" } else { "lenient" };
+                println!("valid: {} ({mode})", summary.line());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Ok(report_error(&e)),
+        },
+    }
+}
+
+/// A reader such as `head` that stops early is not a failure.
+fn finish_output(written: io::Result<()>) -> Result<(), String> {
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| format!("cannot write the output: {e}")),
+    }
+}
+
+/// Reads the input chunk by chunk with the incremental decoder, handing each event to
+/// `each` as soon as it is complete; the outer error is a usage or I/O error.
+fn stream(
+    input: &InputArgs,
+    mut each: impl FnMut(&Event) -> io::Result<()>,
+) -> Result<Result<render::Summary, batchwire::ParseError>, String> {
+    const CHUNK: usize = 64 << 10;
+    let mut reader: Box<dyn Read> = match &input.file {
+        Some(path) if path.as_os_str() != "-" => Box::new(
+            std::fs::File::open(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        ),
+        _ => Box::new(io::stdin().lock()),
+    };
+    let content_type = input.content_type.as_deref().map(str::as_bytes);
+    let mut chunk = vec![0; CHUNK];
+    let mut first = true;
+    let mut decoder: Option<StreamDecoder> = None;
+    let mut summary = render::Summary::default();
+    loop {
+        let n = loop {
+            match reader.read(&mut chunk) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("cannot read the input: {e}")),
+            }
+        };
+        if first {
+            first = false;
+            check_format(input, content_type, &chunk[..n])?;
+            decoder = match StreamDecoder::new(content_type, &options(input)) {
+                Ok(d) => Some(d),
+                Err(e) => return Ok(Err(e)),
             };
-            warn(&decoded);
-            println!(
-                "valid: {} ({})",
-                render::summary(&decoded),
-                if input.strict { "strict" } else { "lenient" }
-            );
-            Ok(ExitCode::SUCCESS)
         }
+        let Some(decoder) = decoder.as_mut() else {
+            return Err("the decoder was not made".into());
+        };
+        if n == 0 {
+            decoder.finish();
+        } else {
+            decoder.feed(&chunk[..n]);
+        }
+        loop {
+            match decoder.next_event() {
+                Ok(Status::Event(event)) => {
+                    summary.count(&event);
+                    finish_output(each(&event))?;
+                }
+                Ok(Status::NeedMore) => break,
+                Ok(Status::End) => {
+                    summary.finish(decoder);
+                    return Ok(Ok(summary));
+                }
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        if n == 0 {
+            return Err("the decoder wants more input after the end".into());
+        }
+    }
+}
+
+fn options(input: &InputArgs) -> DecodeOptions {
+    let mut options = if input.strict {
+        DecodeOptions::strict()
+    } else {
+        DecodeOptions::lenient()
+    };
+    if let Some(dialect) = input.dialect {
+        options = options.with_dialect(dialect);
+    }
+    if input.request {
+        options = options.with_kind(MessageKind::Request);
+    } else if input.response {
+        options = options.with_kind(MessageKind::Response);
+    }
+    options
+}
+
+/// The format named or detected must be one this command streams.
+fn check_format(input: &InputArgs, content_type: Option<&[u8]>, head: &[u8]) -> Result<(), String> {
+    let format = match input.format.as_str() {
+        "auto" => Format::detect(content_type, head).ok_or_else(|| {
+            "cannot tell the format of the payload: give --format or --content-type".to_owned()
+        })?,
+        "multipart" => Format::Multipart,
+        other => {
+            return Err(format!(
+                "unknown format {other:?}: expected multipart or auto"
+            ));
+        }
+    };
+    match format {
+        Format::Multipart => Ok(()),
+        _ => Err(format!("the {} format cannot be read yet", format.name())),
     }
 }
 
 fn report_error(error: &batchwire::ParseError) -> ExitCode {
     eprintln!("error: {error}");
     ExitCode::from(1)
-}
-
-fn warn(decoded: &Decoded) {
-    for t in &decoded.tolerated {
-        eprintln!("warning: {t}");
-    }
 }
 
 fn read_input(file: Option<&PathBuf>) -> Result<Bytes, String> {
@@ -148,40 +252,13 @@ fn read_input(file: Option<&PathBuf>) -> Result<Bytes, String> {
     Ok(Bytes::from(buf))
 }
 
-/// Decodes the payload; the outer error is a usage error, the inner one a payload error.
+/// Decodes the whole payload; the outer error is a usage error, the inner one a payload
+/// error.
 fn decode(
     input: &InputArgs,
     payload: &Bytes,
 ) -> Result<Result<Decoded, batchwire::ParseError>, String> {
     let content_type = input.content_type.as_deref().map(str::as_bytes);
-    let format = match input.format.as_str() {
-        "auto" => Format::detect(content_type, payload).ok_or_else(|| {
-            "cannot tell the format of the payload: give --format or --content-type".to_owned()
-        })?,
-        "multipart" => Format::Multipart,
-        other => {
-            return Err(format!(
-                "unknown format {other:?}: expected multipart or auto"
-            ));
-        }
-    };
-    match format {
-        Format::Multipart => {
-            let mut options = if input.strict {
-                DecodeOptions::strict()
-            } else {
-                DecodeOptions::lenient()
-            };
-            if let Some(dialect) = input.dialect {
-                options = options.with_dialect(dialect);
-            }
-            if input.request {
-                options = options.with_kind(MessageKind::Request);
-            } else if input.response {
-                options = options.with_kind(MessageKind::Response);
-            }
-            Ok(multipart::decode(payload, content_type, &options))
-        }
-        _ => Err(format!("the {} format cannot be read yet", format.name())),
-    }
+    check_format(input, content_type, payload)?;
+    Ok(multipart::decode(payload, content_type, &options(input)))
 }

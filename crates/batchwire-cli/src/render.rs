@@ -3,86 +3,127 @@
 use std::io::{self, Write};
 
 use base64::Engine as _;
-use batchwire::multipart::Decoded;
-use batchwire::{BatchMessage, Headers, Item, SubRequest, SubResponse};
+use batchwire::multipart::{Decoded, Event, StreamDecoder};
+use batchwire::{BatchMessage, Headers, Item, MessageKind, SubRequest, SubResponse, Tolerance};
 use serde_json::{Map, Value, json};
 
-/// `request batch (multipart, boundary "b"): 5 operations in 4 items`.
-pub(crate) fn summary(decoded: &Decoded) -> String {
-    let (kind, items, operations) = match &decoded.message {
-        BatchMessage::Request(b) => ("request", b.items.len(), b.operation_count()),
-        BatchMessage::Response(b) => ("response", b.items.len(), b.operation_count()),
-    };
-    format!(
-        "{kind} batch (multipart, boundary {:?}): {operations} operation{} in {items} item{}",
-        decoded.boundary,
-        plural(operations),
-        plural(items)
-    )
+/// What a streamed batch held, for the last line of `inspect` and for `validate`.
+#[derive(Debug, Default)]
+pub(crate) struct Summary {
+    kind: Option<MessageKind>,
+    boundary: String,
+    items: usize,
+    operations: usize,
+    in_group: bool,
+    pub(crate) tolerated: Vec<Tolerance>,
+}
+
+impl Summary {
+    pub(crate) fn count(&mut self, event: &Event) {
+        match event {
+            Event::GroupStart { .. } => {
+                self.items += 1;
+                self.in_group = true;
+            }
+            Event::GroupEnd => self.in_group = false,
+            _ => {
+                self.operations += 1;
+                if !self.in_group {
+                    self.items += 1;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn finish(&mut self, decoder: &StreamDecoder) {
+        self.kind = decoder.kind();
+        decoder
+            .boundary()
+            .unwrap_or_default()
+            .clone_into(&mut self.boundary);
+        self.tolerated = decoder.tolerated().to_vec();
+        self.tolerated.sort_by_key(|t| t.offset);
+    }
+
+    /// `request batch (multipart, boundary "b"): 5 operations in 4 items`.
+    pub(crate) fn line(&self) -> String {
+        let kind = self.kind.unwrap_or(MessageKind::Request).as_str();
+        format!(
+            "{kind} batch (multipart, boundary {:?}): {} operation{} in {} item{}",
+            self.boundary,
+            self.operations,
+            plural(self.operations),
+            self.items,
+            plural(self.items)
+        )
+    }
 }
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// The readable table: one line per operation, changesets as a heading with their members
-/// numbered under it.
-pub(crate) fn table(decoded: &Decoded, out: &mut impl Write) -> io::Result<()> {
-    writeln!(out, "{}", summary(decoded))?;
-    let rows = match &decoded.message {
-        BatchMessage::Request(batch) => rows(&batch.items, request_row),
-        BatchMessage::Response(batch) => rows(&batch.items, response_row),
-    };
-    // A changeset heading has only its first two cells and spans the others.
-    let is_heading = |r: &Row| r[2].is_empty() && r[3].is_empty() && r[4].is_empty();
-    let width = |col: usize| {
-        rows.iter()
-            .filter(|r| col == 0 || !is_heading(r))
-            .map(|r| r[col].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let widths: Vec<usize> = (0..5).map(width).collect();
-    for row in &rows {
-        if is_heading(row) {
-            writeln!(out, "{:<w$}  {}", row[0], row[1], w = widths[0])?;
-            continue;
-        }
-        let line = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ");
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
+/// The readable table, one line per operation as soon as it is read; changesets as a
+/// heading with their members numbered under it.
+pub(crate) struct Table<'w, W: Write> {
+    out: &'w mut W,
+    item: usize,
+    member: Option<usize>,
 }
 
-type Row = [String; 5];
-
-fn rows<T>(items: &[Item<T>], row: impl Fn(String, &T) -> Row) -> Vec<Row> {
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let n = i + 1;
-        match item {
-            Item::Operation(op) => out.push(row(n.to_string(), op)),
-            Item::Group(group) => {
-                let count = group.operations.len();
-                out.push([
-                    n.to_string(),
-                    format!("changeset ({count} operation{})", plural(count)),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ]);
-                for (j, op) in group.operations.iter().enumerate() {
-                    out.push(row(format!("{n}.{}", j + 1), op));
-                }
-            }
+impl<'w, W: Write> Table<'w, W> {
+    pub(crate) fn new(out: &'w mut W) -> Table<'w, W> {
+        Table {
+            out,
+            item: 0,
+            member: None,
         }
     }
-    out
+
+    pub(crate) fn row(&mut self, event: &Event) -> io::Result<()> {
+        let (verb, target, id, body, headers) = match event {
+            Event::GroupStart { .. } => {
+                self.item += 1;
+                self.member = Some(0);
+                return writeln!(self.out, "{:<6}changeset", self.item);
+            }
+            Event::GroupEnd => {
+                self.member = None;
+                return Ok(());
+            }
+            Event::Request(r) => (
+                r.method.to_string(),
+                r.target.clone(),
+                r.id.as_ref(),
+                &r.body,
+                &r.headers,
+            ),
+            Event::Response(r) => (
+                r.status.as_str().to_owned(),
+                r.reason
+                    .clone()
+                    .or_else(|| r.status.canonical_reason().map(str::to_owned))
+                    .unwrap_or_default(),
+                r.id.as_ref(),
+                &r.body,
+                &r.headers,
+            ),
+            _ => return Ok(()),
+        };
+        let number = if let Some(member) = self.member.as_mut() {
+            *member += 1;
+            format!("{}.{member}", self.item)
+        } else {
+            self.item += 1;
+            self.item.to_string()
+        };
+        let id = id.map_or_else(String::new, |id| format!("id {id}"));
+        let line = format!(
+            "{number:<6}{verb:<7} {target:<40} {id:<8} {}",
+            body_cell(body, headers)
+        );
+        writeln!(self.out, "{}", line.trim_end())
+    }
 }
 
 fn body_cell(body: &[u8], headers: &Headers) -> String {
@@ -90,35 +131,6 @@ fn body_cell(body: &[u8], headers: &Headers) -> String {
         Some(ct) if !body.is_empty() => format!("{} B  {ct}", body.len()),
         _ => format!("{} B", body.len()),
     }
-}
-
-fn id_cell(id: Option<&String>) -> String {
-    id.map_or_else(String::new, |id| format!("id {id}"))
-}
-
-fn request_row(number: String, r: &SubRequest) -> Row {
-    [
-        number,
-        r.method.to_string(),
-        r.target.clone(),
-        id_cell(r.id.as_ref()),
-        body_cell(&r.body, &r.headers),
-    ]
-}
-
-fn response_row(number: String, r: &SubResponse) -> Row {
-    let reason = r
-        .reason
-        .clone()
-        .or_else(|| r.status.canonical_reason().map(str::to_owned))
-        .unwrap_or_default();
-    [
-        number,
-        r.status.as_str().to_owned(),
-        reason,
-        id_cell(r.id.as_ref()),
-        body_cell(&r.body, &r.headers),
-    ]
 }
 
 /// The JSON document of `docs/inspect-json.md`.

@@ -149,6 +149,33 @@ impl ParseError {
         )
     }
 
+    /// The same error, for an input that was a window of a longer one: the window started
+    /// at byte `offset` of the longer input, on its 1-based `line` and `column`.
+    ///
+    /// Incremental decoders, which hold only the unread part of their input, use this to
+    /// locate an error in the whole input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use batchwire_core::{ParseError, ParseErrorKind};
+    ///
+    /// let window = b"ab\ncd";
+    /// let err = ParseError::new(ParseErrorKind::UnexpectedEnd, window, 1, "expected x, found \"b\"");
+    /// let whole = err.rebased(100, 7, 5);
+    /// assert_eq!((whole.offset(), whole.line(), whole.column()), (101, 7, 6));
+    /// ```
+    #[must_use]
+    pub fn rebased(mut self, offset: usize, line: usize, column: usize) -> ParseError {
+        let inner = &mut *self.inner;
+        inner.offset += offset;
+        if inner.line == 1 {
+            inner.column += column - 1;
+        }
+        inner.line += line - 1;
+        self
+    }
+
     /// What kind of fault this is.
     pub fn kind(&self) -> ParseErrorKind {
         self.inner.kind

@@ -77,11 +77,15 @@ mod content_type;
 mod decode;
 mod dialect;
 mod grammar;
+mod machine;
 mod owned;
+mod raw;
+mod stream;
 mod view;
 
 pub use content_type::{RFC_MAX_BOUNDARY_LEN, boundary_needs_quotes, is_valid_boundary};
 pub use decode::{DecodeOptions, parse};
 pub use dialect::{Dialect, UnknownDialect};
 pub use owned::{Decoded, decode, decode_request, decode_response};
+pub use stream::{Event, Status, StreamDecoder};
 pub use view::{BatchRef, GroupRef, HeaderRef, ItemRef, PartRef, StartLineRef};

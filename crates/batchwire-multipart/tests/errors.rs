@@ -76,7 +76,7 @@ fn delimiter_followed_by_text() {
     assert_eq!((kind, offset), (ParseErrorKind::DelimiterLikeLine, at));
     assert_eq!(
         text,
-        "expected \"--batch\" or \"--batch--\" alone on its line, found \"--batch-\" at byte 63 (line 7, column 1)"
+        "expected \"--batch\" or \"--batch--\" alone on its line, found \"--batch-\\r\\n\" at byte 63 (line 7, column 1)"
     );
 }
 
