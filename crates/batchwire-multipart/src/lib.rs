@@ -44,6 +44,19 @@
 //! # Ok::<(), batchwire_core::ParseError>(())
 //! ```
 //!
+//! # Reading as the input arrives
+//!
+//! [`StreamDecoder`] takes chunks of any size and hands out each operation as soon as it is
+//! complete, holding at most the part being read plus one chunk. It reads exactly as
+//! [`decode`] does. With the `stream` feature, [`EventStream`](crate::EventStream) wraps
+//! it around a `futures_core::Stream` of body chunks.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `stream` | no | `EventStream`: the incremental decoder over a `futures_core::Stream` |
+//!
 //! # Strict and lenient
 //!
 //! [`DecodeOptions::lenient`] (the default) reads what real servers send (bare LF line
@@ -76,6 +89,8 @@
 mod content_type;
 mod decode;
 mod dialect;
+#[cfg(feature = "stream")]
+mod futures;
 mod grammar;
 mod machine;
 mod owned;
@@ -86,6 +101,8 @@ mod view;
 pub use content_type::{RFC_MAX_BOUNDARY_LEN, boundary_needs_quotes, is_valid_boundary};
 pub use decode::{DecodeOptions, parse};
 pub use dialect::{Dialect, UnknownDialect};
+#[cfg(feature = "stream")]
+pub use futures::{EventStream, StreamError};
 pub use owned::{Decoded, decode, decode_request, decode_response};
 pub use stream::{Event, Status, StreamDecoder};
 pub use view::{BatchRef, GroupRef, HeaderRef, ItemRef, PartRef, StartLineRef};
