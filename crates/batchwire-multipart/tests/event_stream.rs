@@ -87,6 +87,6 @@ fn body_and_batch_failures_are_told_apart() {
     assert!(statuses.is_empty());
     assert_eq!(
         error.as_deref(),
-        Some("expected \"--b--\", found end of input at byte 60 (line 6, column 1)")
+        Some("expected \"--b--\", found end of input at byte 61 (line 7, column 1)")
     );
 }
