@@ -38,7 +38,7 @@ pub(crate) struct Machine {
     /// byte-order mark.
     floor: usize,
     /// Content-IDs of the members of the open changeset, for the OData V4 rules.
-    group_ids: Vec<(usize, Option<Vec<u8>>)>,
+    group_ids: Vec<Vec<u8>>,
 }
 
 /// One multipart in use: the batch, or the changeset inside it.
@@ -269,7 +269,13 @@ impl Step<'_, '_> {
     }
 
     fn local(&self, abs: usize) -> usize {
-        abs - self.base
+        // Invariant: the machine keeps every offset it will read (`keep_from`).
+        debug_assert!(
+            abs >= self.base,
+            "offset {abs} before the window at {}",
+            self.base
+        );
+        abs.saturating_sub(self.base)
     }
 
     fn abs(&self, local: usize) -> usize {
@@ -316,7 +322,7 @@ impl Step<'_, '_> {
         match self.m.state {
             State::Start => self.start(),
             State::Preamble { content, from } => {
-                let (content, from) = (self.local(content), self.local(from));
+                let from = self.local(from);
                 self.preamble(content, from)
             }
             State::PartHeaders { start } => {
@@ -355,19 +361,24 @@ impl Step<'_, '_> {
         Ok(Flow::Continue)
     }
 
-    /// Looks for the first delimiter of the innermost multipart.
+    /// Looks for the first delimiter of the innermost multipart, whose content starts at
+    /// the absolute offset `content` (which may lie before the window: a long preamble is
+    /// not kept).
     fn preamble(&mut self, content: usize, from: usize) -> Result<Flow, ParseError> {
         let inner = self.innermost();
+        // Where a delimiter needs no line break before it, and the floor of that line break.
+        let content_local = content.checked_sub(self.base);
+        let floor = content_local.unwrap_or(0);
         match self.scan(from)? {
             Scan::NeedMore => Ok(Flow::NeedMore),
             Scan::End => {
-                self.no_delimiter(content, inner)?;
+                let end = self.src.len();
+                self.no_delimiter(end, inner)?;
                 if inner == 0 {
                     return Ok(self.done());
                 }
-                self.close_group()?;
+                self.close_group();
                 // The changeset ran to the end of the input: so did the batch.
-                let end = self.src.len();
                 self.missing_close(end, 0)?;
                 Ok(self.done())
             }
@@ -378,14 +389,14 @@ impl Step<'_, '_> {
             } => {
                 self.delimiter_like_line(at, level)?;
                 self.set_state(State::Preamble {
-                    content: self.abs(content),
+                    content,
                     from: self.abs(at + 1),
                 });
                 Ok(Flow::Continue)
             }
             Scan::Found { level, at, tail } if level == inner => {
-                if at != content {
-                    self.line_break_at(at - 1, content)?;
+                if Some(at) != content_local {
+                    self.line_break_at(at - 1, floor)?;
                 }
                 if let Tail::Next(after) = tail {
                     self.consumed(after);
@@ -395,11 +406,11 @@ impl Step<'_, '_> {
                     Ok(Flow::Continue)
                 } else {
                     let boundary = self.boundary(inner);
-                    self.tolerate(content, T::EmptyMultipart, |src| {
+                    self.tolerate(at, T::EmptyMultipart, |src| {
                         ParseError::expected(
                             K::EmptyMultipart,
                             src,
-                            content,
+                            at,
                             format!("a body part before \"--{boundary}--\" (RFC 2046 wants one)"),
                         )
                     })?;
@@ -409,23 +420,19 @@ impl Step<'_, '_> {
             Scan::Found { level, at, tail } => {
                 // A delimiter of the batch before any of the changeset's: the changeset has
                 // no delimiter, and its part ends here.
-                self.no_delimiter(content, inner)?;
-                self.line_break_at(at - 1, content)?;
-                self.close_group()?;
+                self.no_delimiter(at, inner)?;
+                self.line_break_at(at - 1, floor)?;
+                self.close_group();
                 self.apply(level, at, tail)
             }
         }
     }
 
-    fn no_delimiter(&mut self, content: usize, level: usize) -> Result<(), ParseError> {
+    /// The search for the first delimiter of `level` ended at `at` without one.
+    fn no_delimiter(&mut self, at: usize, level: usize) -> Result<(), ParseError> {
         let boundary = self.boundary(level);
-        self.tolerate(content, T::NoDelimiter, |src| {
-            ParseError::expected(
-                K::MissingDelimiter,
-                src,
-                content,
-                format!("\"--{boundary}\""),
-            )
+        self.tolerate(at, T::NoDelimiter, |src| {
+            ParseError::expected(K::MissingDelimiter, src, at, format!("\"--{boundary}\""))
         })
     }
 
@@ -467,7 +474,7 @@ impl Step<'_, '_> {
             return Ok(self.done());
         }
         let from = at + self.m.levels[level].dash_len();
-        self.close_group()?;
+        self.close_group();
         self.consumed(from);
         self.set_state(State::Epilogue {
             from: self.abs(from),
@@ -686,7 +693,7 @@ impl Step<'_, '_> {
                     self.body_part(start, end)?;
                 }
                 if inner > 0 {
-                    self.close_group()?;
+                    self.close_group();
                     self.missing_close(end, 0)?;
                 }
                 Ok(self.done())
@@ -721,7 +728,7 @@ impl Step<'_, '_> {
                         self.body_part(start, part_end)?;
                     }
                     self.missing_close(part_end, inner)?;
-                    self.close_group()?;
+                    self.close_group();
                 } else {
                     self.count_part(start)?;
                     self.body_part(start, part_end)?;
@@ -758,44 +765,11 @@ impl Step<'_, '_> {
         }
     }
 
-    /// Ends the open changeset: the OData V4 Content-ID rules, then the event.
-    fn close_group(&mut self) -> Result<(), ParseError> {
-        if self.m.options.dialect.requires_changeset_content_ids()
-            && self.m.kind == Some(MessageKind::Request)
-        {
-            let ids = std::mem::take(&mut self.m.group_ids);
-            for (i, (at, id)) in ids.iter().enumerate() {
-                let at = self.local(*at);
-                match id {
-                    None => self.tolerate(at, T::MissingContentId, |src| {
-                        ParseError::expected(
-                            K::MissingContentId,
-                            src,
-                            at,
-                            "a Content-ID on the changeset member (OData V4)",
-                        )
-                    })?,
-                    Some(id) if ids[..i].iter().any(|(_, other)| other.as_ref() == Some(id)) => {
-                        self.tolerate(at, T::DuplicateContentId, |src| {
-                            ParseError::new(
-                                K::DuplicateContentId,
-                                src,
-                                at,
-                                format!(
-                                    "expected a Content-ID unique in its changeset, found {:?} again",
-                                    String::from_utf8_lossy(id)
-                                ),
-                            )
-                        })?;
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
+    /// Ends the open changeset.
+    fn close_group(&mut self) {
         self.m.group_ids.clear();
         self.m.levels.truncate(1);
         self.out.push(RawEvent::GroupEnd);
-        Ok(())
     }
 
     /// The earliest delimiter candidate at or after `from` among the multiparts in use,
@@ -1227,17 +1201,51 @@ impl Step<'_, '_> {
                 })?;
             }
         }
-        if in_changeset {
-            let id = part
-                .part_headers
-                .iter()
-                .chain(&part.headers)
-                .find(|h| self.is_named(h, "content-id"))
-                .map(|h| self.value(h).to_vec());
-            self.m.group_ids.push((part.offset, id));
+        if in_changeset
+            && self.m.options.dialect.requires_changeset_content_ids()
+            && self.m.kind == Some(MessageKind::Request)
+        {
+            self.content_id_rules(s, &part)?;
         }
         self.out.push(RawEvent::Operation(part));
         Ok(())
+    }
+
+    /// OData V4: every changeset member has a Content-ID, unique within its changeset.
+    fn content_id_rules(&mut self, at: usize, part: &PartSpan) -> Result<(), ParseError> {
+        let id = part
+            .part_headers
+            .iter()
+            .chain(&part.headers)
+            .find(|h| self.is_named(h, "content-id"))
+            .map(|h| self.value(h).to_vec());
+        match id {
+            None => self.tolerate(at, T::MissingContentId, |src| {
+                ParseError::expected(
+                    K::MissingContentId,
+                    src,
+                    at,
+                    "a Content-ID on the changeset member (OData V4)",
+                )
+            }),
+            Some(id) => {
+                if self.m.group_ids.contains(&id) {
+                    self.tolerate(at, T::DuplicateContentId, |src| {
+                        ParseError::new(
+                            K::DuplicateContentId,
+                            src,
+                            at,
+                            format!(
+                                "expected a Content-ID unique in its changeset, found {:?} again",
+                                String::from_utf8_lossy(&id)
+                            ),
+                        )
+                    })?;
+                }
+                self.m.group_ids.push(id);
+                Ok(())
+            }
+        }
     }
 
     /// The embedded HTTP message in `[s, e)`: start line, header section, body.
