@@ -414,7 +414,7 @@ impl Step<'_, '_> {
                             format!("a body part before \"--{boundary}--\" (RFC 2046 wants one)"),
                         )
                     })?;
-                    self.after_close(inner, at)
+                    Ok(self.after_close(inner, at))
                 }
             }
             Scan::Found { level, at, tail } => {
@@ -463,15 +463,15 @@ impl Step<'_, '_> {
                 });
                 Ok(Flow::Continue)
             }
-            Tail::Close | Tail::Other => self.after_close(level, at),
+            Tail::Close | Tail::Other => Ok(self.after_close(level, at)),
         }
     }
 
     /// After the close delimiter of `level` at `at`.
-    fn after_close(&mut self, level: usize, at: usize) -> Result<Flow, ParseError> {
+    fn after_close(&mut self, level: usize, at: usize) -> Flow {
         if level == 0 {
             // The epilogue is ignored (RFC 2046).
-            return Ok(self.done());
+            return self.done();
         }
         let from = at + self.m.levels[level].dash_len();
         self.close_group();
@@ -479,7 +479,7 @@ impl Step<'_, '_> {
         self.set_state(State::Epilogue {
             from: self.abs(from),
         });
-        Ok(Flow::Continue)
+        Flow::Continue
     }
 
     /// Every level's scan resumes at `local` or later.
