@@ -423,7 +423,7 @@ impl Step<'_, '_> {
                 self.no_delimiter(at, inner)?;
                 self.line_break_at(at - 1, floor)?;
                 self.close_group();
-                self.apply(level, at, tail)
+                Ok(self.apply(level, at, tail))
             }
         }
     }
@@ -454,16 +454,16 @@ impl Step<'_, '_> {
     }
 
     /// A delimiter of `level` at `at` ended the part before it: go on after it.
-    fn apply(&mut self, level: usize, at: usize, tail: Tail) -> Result<Flow, ParseError> {
+    fn apply(&mut self, level: usize, at: usize, tail: Tail) -> Flow {
         match tail {
             Tail::Next(after) => {
                 self.consumed(after);
                 self.set_state(State::PartHeaders {
                     start: self.abs(after),
                 });
-                Ok(Flow::Continue)
+                Flow::Continue
             }
-            Tail::Close | Tail::Other => Ok(self.after_close(level, at)),
+            Tail::Close | Tail::Other => self.after_close(level, at),
         }
     }
 
@@ -733,7 +733,7 @@ impl Step<'_, '_> {
                     self.count_part(start)?;
                     self.body_part(start, part_end)?;
                 }
-                self.apply(level, at, tail)
+                Ok(self.apply(level, at, tail))
             }
         }
     }
@@ -760,7 +760,7 @@ impl Step<'_, '_> {
             }
             Scan::Found { level, at, tail } => {
                 self.line_break_at(at - 1, 0)?;
-                self.apply(level, at, tail)
+                Ok(self.apply(level, at, tail))
             }
         }
     }
