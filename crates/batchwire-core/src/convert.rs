@@ -135,7 +135,11 @@ impl TryFrom<SubRequest> for Request<Bytes> {
         // `http::Uri` would read `Customers(1)` as an authority; only absolute URLs and
         // absolute paths stand on their own.
         let standalone = request.target.contains("://") || request.target.starts_with('/');
-        let parsed = if standalone { request.target.parse::<Uri>().ok() } else { None };
+        let parsed = if standalone {
+            request.target.parse::<Uri>().ok()
+        } else {
+            None
+        };
         let uri = parsed.ok_or_else(|| ConvertError {
             message: format!(
                 "request target {:?} is not a URI on its own; resolve it against a base",
