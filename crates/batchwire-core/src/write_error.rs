@@ -182,10 +182,10 @@ impl std::error::Error for WriteError {}
 ///
 /// let mut report = WriteReport::new();
 /// assert!(report.is_empty());
-/// report.push(Dropped::new(Some(Position::item(1)), "header \"x-ms-version\"", "Azure sub-requests must not carry it"));
+/// report.push(Dropped::new(Some(Position::item(1)), "header \"x-ms-version\"", "Azure uses the batch request's x-ms-version for every sub-request"));
 /// assert_eq!(
 ///     report.dropped[0].to_string(),
-///     "header \"x-ms-version\" dropped at item 2: Azure sub-requests must not carry it",
+///     "header \"x-ms-version\" dropped at item 2: Azure uses the batch request's x-ms-version for every sub-request",
 /// );
 /// ```
 #[non_exhaustive]

@@ -1,28 +1,5 @@
-//! The writer: the batch model as canonical `multipart/mixed` bytes.
-//!
-//! Writing happens in two steps. [`Encoder::request`] (or `response`, `message`) checks the
-//! batch, picks the boundaries, generates the Content-IDs the dialect needs and measures the
-//! output; nothing is written yet, and every fault the batch has is found here. The encoder
-//! then writes the bytes into any `bytes::BufMut` or `std::io::Write`, as often as asked, the
-//! same bytes each time. [`write_request`] and [`write_response`] do both steps and hand back
-//! an `http::Request<Bytes>` / `http::Response<Bytes>`.
-//!
-//! # Output
-//!
-//! The output is canonical, whatever the input looked like when it was read:
-//!
-//! - CRLF line breaks; the body starts with the first delimiter and ends with a CRLF after
-//!   the close delimiter; no preamble, no epilogue, no transport padding.
-//! - Every header section ends with exactly one empty line. The line break before a
-//!   delimiter belongs to the delimiter (RFC 2046 5.1.1), so a body is written exactly as it
-//!   is, and an empty body leaves only that line break.
-//! - Each changeset is closed before the next delimiter of the batch.
-//! - Part headers come from the model, with `Content-Type: application/http` and
-//!   `Content-Transfer-Encoding: binary` set by the writer and the Content-ID written from the
-//!   operation's id. Header names keep their spelling; headers the writer adds use the
-//!   canonical one.
-//! - The embedded `Content-Length` is computed from the body: written for a non-empty body,
-//!   and put right where the model had a stale one.
+//! The writer: the batch model as canonical `multipart/mixed` bytes. [`Encoder`] documents
+//! the output; `plan` decides, `emit` writes, `operation` abstracts requests and responses.
 
 use std::io;
 
@@ -239,7 +216,53 @@ pub struct Written {
 ///
 /// Building one does all the work that can fail: it checks every name, value, target and
 /// reference, generates the Content-IDs the dialect needs, picks boundaries that no body
-/// holds, and measures the output. Writing is then infallible but for I/O.
+/// line starts with, and measures the output. Writing is then infallible but for I/O, and
+/// goes straight into the caller's buffer or writer: a size pass, then one pass of
+/// `put_slice` calls, with no text built on the way.
+///
+/// # Output
+///
+/// The output is canonical, whatever the input looked like when it was read:
+///
+/// - CRLF line breaks; the body starts with the first delimiter and ends with a CRLF after
+///   the close delimiter; no preamble, epilogue or transport padding.
+/// - Every header section ends with exactly one empty line. The line break before a
+///   delimiter belongs to the delimiter (RFC 2046 5.1.1), so a body is written exactly as
+///   it is, and an empty body leaves only that line break.
+/// - Each changeset is closed before the next delimiter of the batch.
+/// - Part headers come from the model, in its order and spelling, except that the writer
+///   sets `Content-Type: application/http` (keeping a value that already says so),
+///   `Content-Transfer-Encoding: binary`, and the Content-ID from the operation's id; the
+///   ones the model lacks come first, the Content-ID last. An id that the model's embedded
+///   headers already carry, and its part headers do not, is not written twice.
+/// - The embedded `Content-Length` is computed from the body: written for a non-empty body,
+///   and put in place of a stale one (as `0` for an empty body). A part-level
+///   `Content-Length` in the model is recomputed too.
+/// - Status lines are `HTTP/1.1 <code> <reason>`, with the model's reason or the canonical
+///   one; request lines are `<method> <target> HTTP/1.1`.
+/// - Headers the writer adds use the canonical spelling.
+///
+/// # Dialects
+///
+/// - `Generic`: nothing more.
+/// - `OdataV2`, `OdataV3`: `DataServiceVersion: 2.0` / `3.0` on the envelope and on every
+///   embedded message that has none.
+/// - `OdataV4`: `OData-Version: 4.0` on the envelope; a changeset member of a request
+///   without an id gets the smallest number from 1 that no operation of the batch uses;
+///   Content-IDs must be unique in their changeset.
+/// - `Google`: no changesets. A request without an id gets `<item-N:BOUNDARY>`, `N`
+///   counting operations from 1 and `BOUNDARY` the batch boundary, which makes the id
+///   unique per envelope and reproducible with a chosen boundary. A response's id gets
+///   `response-` after its `<` (unless it has it), and a response without one gets
+///   `<response-item-N:BOUNDARY>`.
+/// - `Azure`: no changesets. A part without an id gets the smallest number from 0 that no
+///   operation uses. Standard header names and `x-ms-*` names are written in Azure's
+///   spelling (`Content-Type`, `Authorization`, `x-ms-date`...). `x-ms-version` is taken
+///   off sub-requests, since the Blob Batch API applies the batch request's version to all
+///   of them, and each removal is listed in the report.
+///
+/// Batch options multipart cannot carry, atomic group names and declared dependencies are
+/// listed in the [`WriteReport`], never dropped silently.
 ///
 /// # Examples
 ///

@@ -256,7 +256,7 @@ fn check_operation<T: Operation>(
                 report.push(Dropped::new(
                     Some(at),
                     format!("header {:?}", header.name_str()),
-                    "Azure sub-requests must not carry it; the batch request's own applies to all",
+                    "Azure uses the batch request's x-ms-version for every sub-request",
                 ));
             }
         }
