@@ -9,7 +9,8 @@
 //!
 //! The crate also holds what every codec shares: [`Limits`] against hostile input,
 //! [`ParseError`] with the byte offset, line and column of a fault, the [`Tolerance`]s a
-//! lenient reader reports, and conversions to and from `http::Request<Bytes>` and
+//! lenient reader reports, [`WriteError`] with the [`Position`] of the operation at fault,
+//! the [`WriteReport`] of what a writer had to leave out, and conversions to and from `http::Request<Bytes>` and
 //! `http::Response<Bytes>`.
 //!
 //! # Example
@@ -48,6 +49,7 @@ mod error;
 mod headers;
 mod limits;
 mod model;
+mod write_error;
 
 pub use convert::{ContentId, ConvertError, GroupIndex};
 pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, line_column};
@@ -57,6 +59,7 @@ pub use model::{
     AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Item, SubRequest,
     SubResponse,
 };
+pub use write_error::{Dropped, Position, WriteError, WriteErrorKind, WriteReport};
 
 /// Whether a payload holds requests or responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

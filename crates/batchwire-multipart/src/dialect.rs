@@ -8,10 +8,10 @@ use std::str::FromStr;
 ///
 /// | dialect | reading adds | writing adds |
 /// |---|---|---|
-/// | `OdataV2`, `OdataV3` | a request that changes data belongs in a changeset | `DataServiceVersion: 2.0` / `3.0` on every part |
-/// | `OdataV4` | every changeset member has a Content-ID, unique within its changeset | `OData-Version: 4.0`, a Content-ID on every changeset member |
+/// | `OdataV2`, `OdataV3` | a request that changes data belongs in a changeset | `DataServiceVersion: 2.0` / `3.0` on the envelope and every part |
+/// | `OdataV4` | every changeset member has a Content-ID, unique within its changeset | `OData-Version: 4.0` on the envelope, a Content-ID on every changeset member |
 /// | `Google` | no changesets | `Content-ID: <item-N:…>`, answered as `<response-item-N:…>` |
-/// | `Azure` | no changesets | canonical header case, no `x-ms-version` on sub-requests |
+/// | `Azure` | no changesets | canonical header case, no `x-ms-version` on sub-requests, `Content-ID: N` on every part |
 ///
 /// Strict mode turns each reading rule into an error; lenient mode reports it.
 #[non_exhaustive]

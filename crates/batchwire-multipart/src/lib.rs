@@ -1,10 +1,12 @@
-//! Zero-copy reader of `multipart/mixed` HTTP batches: OData `$batch` V2, V3 and V4 with
-//! changesets, Google API batches and Azure blob batches.
+//! Zero-copy reader and writer of `multipart/mixed` HTTP batches: OData `$batch` V2, V3
+//! and V4 with changesets, Google API batches and Azure blob batches.
 //!
 //! A batch is a MIME multipart body whose parts are embedded HTTP messages
 //! (`application/http`), or nested multiparts (changesets) of them. This crate reads one
 //! into borrowed views ([`parse`]) or into the owned model of `batchwire-core`
-//! ([`decode`]), whose bodies are slices of the input buffer: no body byte is copied.
+//! ([`decode`]), whose bodies are slices of the input buffer: no body byte is copied. It
+//! writes the model back ([`write_request`], [`write_response`], [`Encoder`]) in canonical
+//! form, with the rules of a [`Dialect`].
 //!
 //! # Example
 //!
@@ -57,6 +59,41 @@
 //! |---|---|---|
 //! | `stream` | no | `EventStream`: the incremental decoder over a `futures_core::Stream` |
 //!
+//! # Writing
+//!
+//! A batch built with the model's API is written with fresh boundaries, and reads back to
+//! the same operations:
+//!
+//! ```
+//! use batchwire_core::{AtomicGroup, BatchMessage, BatchRequest, Item, SubRequest};
+//! use batchwire_multipart::{decode, write_request, DecodeOptions, Dialect, WriteOptions};
+//! use http::Method;
+//!
+//! let mut batch = BatchRequest::new();
+//! batch.push(SubRequest::new(Method::GET, "Customers(1)").with_header("Accept", "application/json"));
+//! batch.push_group(AtomicGroup::new(vec![
+//!     SubRequest::new(Method::POST, "Customers")
+//!         .with_id("1")
+//!         .with_header("Content-Type", "application/json")
+//!         .with_body(r#"{"ID":10}"#),
+//!     SubRequest::new(Method::POST, "$1/orders").with_id("2").with_body(r#"{"ID":200}"#),
+//! ]));
+//!
+//! let options = WriteOptions::new(Dialect::OdataV4);
+//! let request = write_request(&batch, &options)?;
+//! let content_type = request.headers()["content-type"].as_bytes();
+//!
+//! let strict = DecodeOptions::strict().with_dialect(Dialect::OdataV4);
+//! let decoded = decode(request.body(), Some(content_type), &strict)?;
+//! let BatchMessage::Request(read) = decoded.message else { panic!("a request batch") };
+//! let Item::Group(changeset) = &read.items[1] else { panic!("a changeset") };
+//! assert_eq!(changeset.operations[1].target, "$1/orders");
+//! assert_eq!(changeset.operations[1].body, batch.operations().nth(2).unwrap().body);
+//! // The writer computed the Content-Length of each body.
+//! assert_eq!(changeset.operations[0].headers.get("content-length"), Some(&b"9"[..]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Strict and lenient
 //!
 //! [`DecodeOptions::lenient`] (the default) reads what real servers send (bare LF line
@@ -80,8 +117,8 @@
 //!
 //! # Why this crate, and when not
 //!
-//! It is the piece to use when batches arrive as `multipart/mixed`, and it pulls in no
-//! JSON library. It does not decode `base64` or `quoted-printable` part encodings (batch
+//! It is the piece to use when batches arrive or leave as `multipart/mixed`, and it pulls
+//! in no JSON library. It does not decode `base64` or `quoted-printable` part encodings (batch
 //! parts are `binary` in every protocol that uses them), and it holds one level of nesting,
 //! which is all that OData allows. For all formats behind one API, use `batchwire`.
 #![forbid(unsafe_code)]
@@ -97,6 +134,7 @@ mod owned;
 mod raw;
 mod stream;
 mod view;
+mod write;
 
 pub use content_type::{RFC_MAX_BOUNDARY_LEN, boundary_needs_quotes, is_valid_boundary};
 pub use decode::{DecodeOptions, parse};
@@ -106,3 +144,4 @@ pub use futures::{EventStream, StreamError};
 pub use owned::{Decoded, decode, decode_request, decode_response};
 pub use stream::{Event, Status, StreamDecoder};
 pub use view::{BatchRef, GroupRef, HeaderRef, ItemRef, PartRef, StartLineRef};
+pub use write::{Encoder, WriteOptions, Written, write_message, write_request, write_response};

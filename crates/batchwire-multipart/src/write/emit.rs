@@ -1,0 +1,418 @@
+//! Writing a planned batch into a sink. The same code measures the output (into a
+//! [`Counter`]) and writes it, so the size pass and the bytes cannot disagree.
+
+use std::io;
+use std::slice;
+
+use batchwire_core::{AtomicGroup, Item, MessageKind};
+use bytes::BufMut;
+
+use super::operation::Operation;
+use super::plan::{Id, Plan};
+use crate::Dialect;
+use crate::content_type::{boundary_needs_quotes, is_application_http};
+
+const CRLF: &[u8] = b"\r\n";
+
+/// Names Azure Storage spells in one way, as its REST reference does; `x-ms-*` names are
+/// lower case there.
+const AZURE_NAMES: &[&str] = &[
+    "Accept",
+    "Authorization",
+    "Cache-Control",
+    "Content-Encoding",
+    "Content-ID",
+    "Content-Language",
+    "Content-Length",
+    "Content-MD5",
+    "Content-Range",
+    "Content-Transfer-Encoding",
+    "Content-Type",
+    "Date",
+    "ETag",
+    "Host",
+    "If-Match",
+    "If-Modified-Since",
+    "If-None-Match",
+    "If-Unmodified-Since",
+    "Last-Modified",
+    "Range",
+    "User-Agent",
+];
+
+/// Where the bytes go.
+pub(super) trait Sink {
+    /// Appends bytes.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+/// Counts bytes instead of writing them.
+pub(super) struct Counter(pub(super) usize);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// Writes into a `BufMut` that the caller checked has room.
+pub(super) struct BufSink<'b, B>(pub(super) &'b mut B);
+
+impl<B: BufMut> Sink for BufSink<'_, B> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.put_slice(bytes);
+    }
+}
+
+/// Writes into an `io::Write`, keeping the first error and writing nothing after it.
+pub(super) struct IoSink<W> {
+    pub(super) writer: W,
+    pub(super) error: Option<io::Error>,
+}
+
+impl<W: io::Write> Sink for IoSink<W> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            if let Err(error) = self.writer.write_all(bytes) {
+                self.error = Some(error);
+            }
+        }
+    }
+}
+
+/// Writes `n` in decimal without allocating.
+fn put_decimal<S: Sink>(out: &mut S, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.put(&digits[start..]);
+}
+
+fn put_lowercase<S: Sink>(out: &mut S, text: &[u8]) {
+    let mut buf = [0u8; 32];
+    for chunk in text.chunks(buf.len()) {
+        let lower = &mut buf[..chunk.len()];
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        out.put(lower);
+    }
+}
+
+/// `--boundary CRLF`.
+fn dash_line<S: Sink>(out: &mut S, boundary: &[u8]) {
+    out.put(b"--");
+    out.put(boundary);
+    out.put(CRLF);
+}
+
+/// Returns true the first time it is called with a flag.
+fn first(seen: &mut bool) -> bool {
+    !std::mem::replace(seen, true)
+}
+
+/// Writes one planned batch.
+pub(super) struct Emitter<'p, 'a> {
+    pub(super) plan: &'p Plan<'a>,
+}
+
+type Ids<'p, 'a> = slice::Iter<'p, Option<Id<'a>>>;
+
+impl<'p, 'a> Emitter<'p, 'a> {
+    /// `dash-boundary CRLF body-part *encapsulation close-delimiter CRLF` (RFC 2046 5.1.1),
+    /// with no preamble, padding or epilogue.
+    pub(super) fn batch<T: Operation, S: Sink>(&self, items: &[Item<T>], out: &mut S) {
+        let boundary = self.plan.boundary.as_bytes();
+        // Invariant: the plan holds one id per operation and one boundary per group, in
+        // this order, so the iterators never run out early.
+        let mut ids: Ids<'p, 'a> = self.plan.ids.iter();
+        let mut groups = self.plan.group_boundaries.iter();
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.put(CRLF);
+            }
+            dash_line(out, boundary);
+            match item {
+                Item::Operation(op) => self.part(op, ids.next().and_then(Option::as_ref), out),
+                Item::Group(group) => {
+                    let changeset = groups.next().map_or("", String::as_str);
+                    self.group(group, changeset, &mut ids, out);
+                }
+            }
+        }
+        out.put(b"\r\n--");
+        out.put(boundary);
+        out.put(b"--\r\n");
+    }
+
+    /// A changeset part: its headers, then its own multipart closed by its close delimiter,
+    /// whose line break is the next batch delimiter's.
+    fn group<T: Operation, S: Sink>(
+        &self,
+        group: &AtomicGroup<T>,
+        boundary: &str,
+        ids: &mut Ids<'p, 'a>,
+        out: &mut S,
+    ) {
+        let headers = &group.part_headers;
+        if !headers.contains("content-type") {
+            self.multipart_type(out, b"Content-Type", boundary);
+        }
+        let (mut content_type, mut content_length) = (false, false);
+        for header in headers {
+            if header.is("content-type") {
+                if first(&mut content_type) {
+                    self.multipart_type(out, header.name(), boundary);
+                }
+            } else if header.is("content-length") {
+                if first(&mut content_length) {
+                    let mut counter = Counter(0);
+                    self.members(group, boundary, &mut ids.clone(), &mut counter);
+                    self.decimal_header(out, header.name(), counter.0);
+                }
+            } else {
+                self.header(out, header.name(), header.value());
+            }
+        }
+        out.put(CRLF);
+        self.members(group, boundary, ids, out);
+    }
+
+    fn members<T: Operation, S: Sink>(
+        &self,
+        group: &AtomicGroup<T>,
+        boundary: &str,
+        ids: &mut Ids<'p, 'a>,
+        out: &mut S,
+    ) {
+        let boundary = boundary.as_bytes();
+        for (j, op) in group.operations.iter().enumerate() {
+            if j > 0 {
+                out.put(CRLF);
+            }
+            dash_line(out, boundary);
+            self.part(op, ids.next().and_then(Option::as_ref), out);
+        }
+        out.put(b"\r\n--");
+        out.put(boundary);
+        out.put(b"--");
+    }
+
+    fn multipart_type<S: Sink>(&self, out: &mut S, name: &[u8], boundary: &str) {
+        self.name(out, name);
+        out.put(b": multipart/mixed; boundary=");
+        if boundary_needs_quotes(boundary) {
+            // `bchars` hold no `"` or `\`, so quoting needs no escapes.
+            out.put(b"\"");
+            out.put(boundary.as_bytes());
+            out.put(b"\"");
+        } else {
+            out.put(boundary.as_bytes());
+        }
+        out.put(CRLF);
+    }
+
+    /// An `application/http` part: MIME headers, an empty line, the embedded message.
+    fn part<T: Operation, S: Sink>(&self, op: &T, id: Option<&Id<'_>>, out: &mut S) {
+        let headers = op.part_headers();
+        if !headers.contains("content-type") {
+            self.header(out, b"Content-Type", b"application/http");
+        }
+        if !headers.contains("content-transfer-encoding") {
+            self.header(out, b"Content-Transfer-Encoding", b"binary");
+        }
+        // An id that was read from the embedded message goes back there, not twice.
+        let id_in_message = !headers.contains("content-id")
+            && matches!(id, Some(Id::Given(v)) if op.headers().get("content-id") == Some(v.as_bytes()));
+        let (mut content_type, mut encoding, mut content_id, mut content_length) =
+            (false, false, false, false);
+        for header in headers {
+            if header.is("content-type") {
+                if first(&mut content_type) {
+                    let value = if is_application_http(header.value()) {
+                        header.value()
+                    } else {
+                        b"application/http"
+                    };
+                    self.header(out, header.name(), value);
+                }
+            } else if header.is("content-transfer-encoding") {
+                if first(&mut encoding) {
+                    self.header(out, header.name(), b"binary");
+                }
+            } else if header.is("content-id") {
+                if first(&mut content_id) {
+                    if let Some(id) = id {
+                        self.id_header(out, T::KIND, header.name(), id);
+                    }
+                }
+            } else if header.is("content-length") {
+                if first(&mut content_length) {
+                    let mut counter = Counter(0);
+                    self.message(op, &mut counter);
+                    self.decimal_header(out, header.name(), counter.0);
+                }
+            } else {
+                self.header(out, header.name(), header.value());
+            }
+        }
+        if !content_id && !id_in_message {
+            if let Some(id) = id {
+                self.id_header(out, T::KIND, b"Content-ID", id);
+            }
+        }
+        out.put(CRLF);
+        self.message(op, out);
+    }
+
+    /// The embedded message: start line, headers, an empty line, the body as it is.
+    fn message<T: Operation, S: Sink>(&self, op: &T, out: &mut S) {
+        op.start_line(out);
+        let body = op.body();
+        let version = self.plan.part_version();
+        let drop_version = self.plan.dialect == Dialect::Azure && T::KIND == MessageKind::Request;
+        let (mut content_length, mut has_version) = (false, false);
+        for header in op.headers() {
+            if header.is("content-length") {
+                if first(&mut content_length) {
+                    self.decimal_header(out, header.name(), body.len());
+                }
+                continue;
+            }
+            if drop_version && header.is("x-ms-version") {
+                continue;
+            }
+            has_version |= version.is_some_and(|(name, _)| header.is(name));
+            self.header(out, header.name(), header.value());
+        }
+        if let Some((name, value)) = version {
+            if !has_version {
+                self.header(out, name.as_bytes(), value.as_bytes());
+            }
+        }
+        if !content_length && !body.is_empty() {
+            self.decimal_header(out, b"Content-Length", body.len());
+        }
+        out.put(CRLF);
+        out.put(body);
+    }
+
+    fn header<S: Sink>(&self, out: &mut S, name: &[u8], value: &[u8]) {
+        self.name(out, name);
+        if value.is_empty() {
+            out.put(b":");
+        } else {
+            out.put(b": ");
+            out.put(value);
+        }
+        out.put(CRLF);
+    }
+
+    fn decimal_header<S: Sink>(&self, out: &mut S, name: &[u8], n: usize) {
+        self.name(out, name);
+        out.put(b": ");
+        put_decimal(out, n);
+        out.put(CRLF);
+    }
+
+    fn id_header<S: Sink>(&self, out: &mut S, kind: MessageKind, name: &[u8], id: &Id<'_>) {
+        self.name(out, name);
+        if matches!(id, Id::Given("")) {
+            out.put(b":");
+        } else {
+            out.put(b": ");
+            self.id(out, kind, id);
+        }
+        out.put(CRLF);
+    }
+
+    fn id<S: Sink>(&self, out: &mut S, kind: MessageKind, id: &Id<'_>) {
+        match *id {
+            Id::Given(id) => out.put(id.as_bytes()),
+            Id::Number(n) => put_decimal(out, n),
+            Id::Google(n) => {
+                out.put(match kind {
+                    MessageKind::Request => b"<item-",
+                    MessageKind::Response => b"<response-item-",
+                });
+                put_decimal(out, n);
+                out.put(b":");
+                out.put(self.plan.boundary.as_bytes());
+                out.put(b">");
+            }
+            // Google answers `<x>` with `<response-x>`.
+            Id::GoogleAnswer(id) => {
+                if id.starts_with("<response-") || id.starts_with("response-") {
+                    out.put(id.as_bytes());
+                } else if let Some(rest) = id.strip_prefix('<') {
+                    out.put(b"<response-");
+                    out.put(rest.as_bytes());
+                } else {
+                    out.put(b"response-");
+                    out.put(id.as_bytes());
+                }
+            }
+        }
+    }
+
+    /// A name as the model spells it, or as Azure does.
+    fn name<S: Sink>(&self, out: &mut S, name: &[u8]) {
+        if self.plan.dialect != Dialect::Azure {
+            out.put(name);
+        } else if name.len() >= 5 && name[..5].eq_ignore_ascii_case(b"x-ms-") {
+            put_lowercase(out, name);
+        } else if let Some(canonical) = AZURE_NAMES
+            .iter()
+            .find(|c| c.as_bytes().eq_ignore_ascii_case(name))
+        {
+            out.put(canonical.as_bytes());
+        } else {
+            out.put(name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decimal(n: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_decimal(
+            &mut IoSink {
+                writer: &mut out,
+                error: None,
+            },
+            n,
+        );
+        out
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(decimal(0), b"0");
+        assert_eq!(decimal(7), b"7");
+        assert_eq!(decimal(1052), b"1052");
+        assert_eq!(decimal(usize::MAX), usize::MAX.to_string().as_bytes());
+    }
+
+    #[test]
+    fn lowercase_in_chunks() {
+        let mut out = Vec::new();
+        let name = format!("X-MS-{}", "A".repeat(40));
+        put_lowercase(
+            &mut IoSink {
+                writer: &mut out,
+                error: None,
+            },
+            name.as_bytes(),
+        );
+        assert_eq!(out, name.to_ascii_lowercase().as_bytes());
+    }
+}
