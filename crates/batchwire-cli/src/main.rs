@@ -1,8 +1,9 @@
-//! The `batchwire` command: inspect and validate HTTP batch envelopes.
+//! The `batchwire` command: inspect, validate and convert HTTP batch envelopes.
 //!
 //! ```text
 //! batchwire inspect  [FILE|-] [--content-type CT] [--dialect D] [--strict] [--request|--response] [--json]
 //! batchwire validate [FILE|-] [--content-type CT] [--dialect D] [--strict] [--request|--response]
+//! batchwire convert  [FILE|-] --to multipart [--dialect D] [--boundary B] [--content-type CT] [--strict]
 //! ```
 //!
 //! `inspect --json` prints the document described in `docs/inspect-json.md`, whose shape is
@@ -16,12 +17,14 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use batchwire::multipart::{self, DecodeOptions, Decoded, Dialect, Event, Status, StreamDecoder};
+use batchwire::multipart::{
+    self, DecodeOptions, Decoded, Dialect, Event, Status, StreamDecoder, WriteOptions,
+};
 use batchwire::{Format, MessageKind};
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 
-/// Inspect and validate HTTP batch envelopes (OData $batch, Google and Azure batches).
+/// Inspect, validate and convert HTTP batch envelopes (OData $batch, Google and Azure batches).
 #[derive(Debug, Parser)]
 #[command(name = "batchwire", version, about)]
 struct Cli {
@@ -44,9 +47,21 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
+    /// Read a batch and write it in another format or dialect: the body on standard output,
+    /// its Content-Type (and anything the target cannot carry) on standard error.
+    Convert {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The format to write: multipart.
+        #[arg(long, value_name = "F")]
+        to: String,
+        /// The batch boundary to write (default: a fresh one).
+        #[arg(long, value_name = "B")]
+        boundary: Option<String>,
+    },
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 struct InputArgs {
     /// The payload file; `-` or nothing reads standard input.
     file: Option<PathBuf>,
@@ -109,6 +124,50 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                 }
                 Err(e) => Ok(report_error(&e)),
             }
+        }
+        Command::Convert {
+            input,
+            to,
+            boundary,
+        } => {
+            let payload = read_input(input.file.as_ref())?;
+            // `--dialect` names the dialect written; the input is read by the common rules.
+            let reading = InputArgs {
+                dialect: None,
+                ..input.clone()
+            };
+            let decoded = match decode(&reading, &payload)? {
+                Ok(decoded) => decoded,
+                Err(e) => return Ok(report_error(&e)),
+            };
+            for t in &decoded.tolerated {
+                eprintln!("warning: {t}");
+            }
+            if to != "multipart" {
+                return Err(format!(
+                    "unknown format {to:?} to write: expected multipart"
+                ));
+            }
+            let mut options = WriteOptions::new(input.dialect.unwrap_or_default());
+            if let Some(b) = boundary {
+                options = options.with_boundary(b.clone());
+            }
+            let written = match multipart::write_message(&decoded.message, &options) {
+                Ok(written) => written,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            for dropped in &written.report.dropped {
+                eprintln!("warning: {dropped}");
+            }
+            for (name, value) in &written.headers {
+                eprintln!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
+            }
+            let mut out = io::stdout().lock();
+            finish_output(out.write_all(&written.body).and_then(|()| out.flush()))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Validate { input } => match stream(input, |_| Ok(()))? {
             Ok(summary) => {

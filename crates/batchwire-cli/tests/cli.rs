@@ -192,3 +192,80 @@ fn unreadable_input_is_a_usage_error() {
         "error: cannot tell the format of the payload: give --format or --content-type\n"
     );
 }
+
+#[test]
+fn convert_writes_a_batch_that_reads_back_the_same() {
+    let out = batchwire(
+        &[
+            "convert",
+            "examples/odata-v2-response.batch",
+            "--to",
+            "multipart",
+            "--dialect",
+            "odata-v4",
+            "--boundary",
+            "batchresponse_x",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "content-type: multipart/mixed; boundary=batchresponse_x\nodata-version: 4.0\n"
+    );
+    assert!(out.stdout.starts_with(b"--batchresponse_x\r\n"));
+    let again = batchwire(
+        &[
+            "inspect",
+            "--json",
+            "--strict",
+            "--content-type",
+            "multipart/mixed; boundary=batchresponse_x",
+        ],
+        Some(&out.stdout),
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let original = batchwire(
+        &["inspect", "--json", "examples/odata-v2-response.batch"],
+        None,
+    );
+    let (a, b): (Value, Value) = (
+        serde_json::from_slice(&original.stdout).unwrap(),
+        serde_json::from_slice(&again.stdout).unwrap(),
+    );
+    let shape = |doc: &Value| -> Vec<(Value, Value, Value)> {
+        let mut out = Vec::new();
+        for item in doc["items"].as_array().unwrap() {
+            let members = item["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![item.clone()]);
+            for op in members {
+                out.push((op["status"].clone(), op["id"].clone(), op["body"].clone()));
+            }
+        }
+        out
+    };
+    assert_eq!(shape(&a), shape(&b));
+}
+
+#[test]
+fn convert_says_what_the_target_cannot_carry() {
+    let out = batchwire(
+        &[
+            "convert",
+            "examples/odata-v4-request.batch",
+            "--to",
+            "multipart",
+            "--dialect",
+            "google",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: expected an operation, found an atomic group (the google dialect has no changesets) at item 3\n"
+    );
+    assert!(out.stdout.is_empty());
+}
