@@ -340,6 +340,8 @@ pub enum ToleranceKind {
     MissingContentType,
     /// A request target with spaces inside, kept as written.
     SpaceInTarget,
+    /// A request target with UTF-8 characters beyond ASCII, kept as written.
+    NonAsciiTarget,
     /// A GET or other query inside a changeset.
     QueryInChangeset,
     /// A request that changes data outside a changeset (OData V2/V3).
@@ -388,6 +390,7 @@ impl fmt::Display for ToleranceKind {
                 "body part without Content-Type taken as application/http"
             }
             ToleranceKind::SpaceInTarget => "request target with spaces",
+            ToleranceKind::NonAsciiTarget => "request target with characters beyond ASCII",
             ToleranceKind::QueryInChangeset => "query inside a changeset",
             ToleranceKind::ChangeOutsideChangeset => "change request outside a changeset",
             ToleranceKind::TransferEncodingNotBinary => {

@@ -145,7 +145,8 @@ pub(crate) fn method(i: &[u8]) -> IResult<&[u8], &[u8]> {
     token(i)
 }
 
-/// A request-target in its strict form: visible characters, no space (RFC 9112 3.2).
+/// A request-target: visible characters, no space (RFC 9112 3.2). Bytes above 0x7F are
+/// taken here and judged by the caller (UTF-8 IRIs are read leniently).
 pub(crate) fn request_target(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(|b: u8| (0x21..0x7f).contains(&b) || b >= 0x80).parse(i)
 }

@@ -539,6 +539,9 @@ impl Step<'_, '_> {
             part_headers,
         });
         self.m.group_ids.clear();
+        // The header section held no delimiter line (`peek_section` saw to that): every
+        // scan resumes at the content.
+        self.consumed(content);
         let mut level = Level::new(boundary);
         level.hint = self.abs(content);
         self.m.levels.push(level);
@@ -1463,6 +1466,7 @@ impl Step<'_, '_> {
             .parse(text);
         if let Ok(([], (method, _, target, _, version))) = strict {
             let target_at = at + method.len() + 1;
+            self.check_target(target, target_at)?;
             return Ok(StartSpan::Request {
                 method: self.span(at..at + method.len()),
                 target: self.span(target_at..target_at + target.len()),
@@ -1521,10 +1525,38 @@ impl Step<'_, '_> {
         })?;
         let lead = raw_target.len() - raw_target.trim_ascii_start().len();
         let target_start = target_at + lead;
+        self.check_target(target, target_start)?;
         Ok(StartSpan::Request {
             method: self.span(at..at + method_len),
             target: self.span(target_start..target_start + target.len()),
             version: self.span(at + last_space + 1..at + text.len()),
+        })
+    }
+}
+
+impl Step<'_, '_> {
+    /// A request target is ASCII (RFC 9112 3.2); leniently, UTF-8 (an IRI sent as it is).
+    fn check_target(&mut self, target: &[u8], at: usize) -> Result<(), ParseError> {
+        if target.is_ascii() {
+            return Ok(());
+        }
+        if let Err(e) = std::str::from_utf8(target) {
+            let bad = at + e.valid_up_to();
+            return Err(ParseError::expected(
+                K::InvalidRequestLine,
+                self.src,
+                bad,
+                "a request target of ASCII characters (or, leniently, UTF-8)",
+            ));
+        }
+        let first = at + target.iter().position(|b| !b.is_ascii()).unwrap_or_default();
+        self.tolerate(first, T::NonAsciiTarget, |src| {
+            ParseError::expected(
+                K::InvalidRequestLine,
+                src,
+                first,
+                "a request target of ASCII characters",
+            )
         })
     }
 }

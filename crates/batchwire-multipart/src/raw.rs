@@ -62,6 +62,38 @@ pub(crate) enum RawEvent {
     GroupEnd,
 }
 
+impl RawEvent {
+    /// Where the last byte this event refers to ends (0 for none).
+    pub(crate) fn end(&self) -> usize {
+        fn headers_end(headers: &[HeaderSpan]) -> usize {
+            headers
+                .iter()
+                .map(|h| match &h.value {
+                    ValueSpan::Span(r) => r.end.max(h.name.end),
+                    ValueSpan::Joined(_) => h.name.end,
+                })
+                .max()
+                .unwrap_or(0)
+        }
+        match self {
+            RawEvent::GroupStart { part_headers, .. } => headers_end(part_headers),
+            RawEvent::Operation(part) => {
+                let start = match &part.start {
+                    StartSpan::Request { version, .. } => version.end,
+                    StartSpan::Response {
+                        version, reason, ..
+                    } => reason.as_ref().map_or(version.end, |r| r.end),
+                };
+                headers_end(&part.part_headers)
+                    .max(headers_end(&part.headers))
+                    .max(start)
+                    .max(part.body.end)
+            }
+            RawEvent::GroupEnd => 0,
+        }
+    }
+}
+
 /// Ranges are absolute in the input; `bytes` holds the input from `base` on.
 pub(crate) struct Source<'s> {
     pub(crate) bytes: &'s [u8],

@@ -259,7 +259,18 @@ impl StreamDecoder {
                 .clamp(self.base, self.base + self.buf.len())
         };
         let kind = machine.kind().unwrap_or(MessageKind::Request);
-        let frozen = self.buf.split_to(keep - self.base).freeze();
+        // The events' bytes are frozen so that they can be sliced without a copy. The
+        // machine may still read a byte or two before the end of the last event (a header
+        // section ended by a bare LF); those few bytes go back into the buffer.
+        let needed = events.iter().map(RawEvent::end).max().unwrap_or(0);
+        let cut = needed.clamp(keep, self.base + self.buf.len());
+        let frozen = self.buf.split_to(cut - self.base).freeze();
+        if cut > keep {
+            let mut rest = BytesMut::with_capacity(cut - keep + self.buf.len());
+            rest.extend_from_slice(&frozen[keep - self.base..]);
+            rest.extend_from_slice(&self.buf);
+            self.buf = rest;
+        }
         let owner = Owner {
             bytes: &frozen,
             base: self.base,
@@ -285,7 +296,7 @@ impl StreamDecoder {
             };
             self.pending.push_back(event);
         }
-        self.advance_position(&frozen);
+        self.advance_position(&frozen.slice(..keep - self.base));
         if machine.is_done() {
             self.buf = BytesMut::new();
         }
