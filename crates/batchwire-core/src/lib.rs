@@ -54,8 +54,8 @@ pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, lin
 pub use headers::{Header, Headers};
 pub use limits::Limits;
 pub use model::{
-    AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Item, SubRequest,
-    SubResponse,
+    AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Extra, Item,
+    SubRequest, SubResponse,
 };
 
 /// Whether a payload holds requests or responses.
