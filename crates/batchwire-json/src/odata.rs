@@ -62,8 +62,8 @@ impl Profile {
 
     fn name(self) -> &'static str {
         match self {
-            Profile::Odata => "OData JSON",
-            Profile::Graph => "Microsoft Graph",
+            Profile::Odata => "an OData JSON",
+            Profile::Graph => "a Microsoft Graph",
         }
     }
 }
@@ -90,7 +90,7 @@ pub(crate) fn decode<'a>(
                 K::Json,
                 0,
                 format!(
-                    "expected a {} batch object with \"requests\" or \"responses\", found an array",
+                    "expected {} batch object with \"requests\" or \"responses\", found an array",
                     profile.name()
                 ),
             ));
@@ -524,7 +524,8 @@ fn check_depends<'a, T: HasDepends>(
                 K::DanglingReference,
                 raw,
                 format!(
-                    "expected the id or atomicity group of a preceding request {at}, found \"{dep}\", which names {why}"
+                    "expected the id or atomicity group of a preceding request {}, found \"{dep}\", which names {why}",
+                    At(&at)
                 ),
             ));
         }
@@ -568,7 +569,11 @@ fn check_depends<'a, T: HasDepends>(
                 format!(
                     "expected \"{reference}\" in dependsOn for the reference {}, found {}",
                     At(&at),
-                    Shown(&format!("{:?}", op.depends_on()))
+                    if op.depends_on().is_empty() {
+                        "no dependsOn".to_owned()
+                    } else {
+                        Shown(&format!("dependsOn {:?}", op.depends_on())).to_string()
+                    }
                 ),
             )
         })?;

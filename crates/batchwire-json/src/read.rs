@@ -463,7 +463,7 @@ impl<'a> Reader<'a> {
             K::DuplicateMember,
             value,
             format!(
-                "expected each member name once in an object, found \"{name}\" again {}, first at byte {}",
+                "expected each member name once in an object, found \"{name}\" again {} (first at byte {})",
                 At(&at),
                 self.offset(first)
             ),
@@ -700,7 +700,9 @@ impl<'a> Reader<'a> {
                 r.error_at(
                     K::LimitExceeded,
                     raw,
-                    format!("expected at most {max} operations in a {format} batch, found {count}"),
+                    format!(
+                        "expected at most {max} operations in one {format} batch, found {count}"
+                    ),
                 )
             })?;
         }

@@ -243,7 +243,7 @@ fn msgraph_rules() {
     let err = decode(&input, JsonFormat::MsGraph, &DecodeOptions::strict()).unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("expected at most 20 operations in a Microsoft Graph batch, found 21"),
+            .starts_with("expected at most 20 operations in one Microsoft Graph batch, found 21"),
         "{err}"
     );
     let lenient = decode(&input, JsonFormat::MsGraph, &DecodeOptions::lenient()).unwrap();
@@ -350,7 +350,7 @@ fn salesforce_composite_rules() {
     .unwrap_err();
     assert!(
         err.to_string().starts_with(
-            "expected at most 25 operations in a Salesforce Composite batch, found 26"
+            "expected at most 25 operations in one Salesforce Composite batch, found 26"
         )
     );
     // Leniently, unknown members and the old referenceId charset are kept and reported.
@@ -583,7 +583,7 @@ fn asana_request_and_response() {
     let err = decode(&input, JsonFormat::Asana, &DecodeOptions::strict()).unwrap_err();
     assert!(
         err.to_string()
-            .starts_with("expected at most 10 operations in a Asana batch, found 11"),
+            .starts_with("expected at most 10 operations in one Asana batch, found 11"),
         "{err}"
     );
 }
