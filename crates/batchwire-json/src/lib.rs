@@ -291,7 +291,8 @@ pub struct Decoded {
 ///
 /// Whether it holds requests or responses follows from its members (`requests` or
 /// `responses`, `compositeRequest` or `compositeResponse`...), unless
-/// [`DecodeOptions::kind`] requires one.
+/// [`DecodeOptions::kind`] requires one. An empty Meta Graph array or Composite Graph says
+/// neither: it is read as the required kind, or as requests.
 ///
 /// # Errors
 ///
@@ -327,6 +328,7 @@ pub fn decode(
     options: &DecodeOptions,
 ) -> Result<Decoded, ParseError> {
     let mut r = Reader::new(input, options.strict, options.limits)?;
+    r.kind = options.kind;
     let top = r.top()?;
     let message = match format {
         JsonFormat::OdataJson => odata::decode(&mut r, top, odata::Profile::Odata)?,

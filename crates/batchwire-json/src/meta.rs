@@ -2,8 +2,8 @@
 //! `{code, headers, body}` or `null`.
 
 use batchwire_core::{
-    Batch, BatchMessage, Item, ParseError, ParseErrorKind as K, SubRequest, SubResponse,
-    ToleranceKind,
+    Batch, BatchMessage, Item, MessageKind, ParseError, ParseErrorKind as K, SubRequest,
+    SubResponse, ToleranceKind,
 };
 use http::Method;
 use serde_json::value::RawValue;
@@ -43,7 +43,9 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             let first = r.object(elements[i], &root.index(i))?;
             !first.has("relative_url") && !first.has("method")
         }
-        None => !elements.is_empty(),
+        // All null is responses (every one omitted); an empty array could be either.
+        None if elements.is_empty() => r.kind == Some(MessageKind::Response),
+        None => true,
     };
     if let Some(first) = elements.first() {
         r.check_operation_count(elements.len(), first)?;

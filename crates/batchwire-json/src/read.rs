@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use batchwire_core::{
-    Header, Headers, Limits, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind,
+    Header, Headers, Limits, MessageKind, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind,
 };
 use bytes::Bytes;
 use http::StatusCode;
@@ -236,6 +236,9 @@ pub(crate) struct Reader<'a> {
     shared: Option<&'a Bytes>,
     /// Strict mode: tolerances are errors.
     pub(crate) strict: bool,
+    /// What the caller says the document holds, for documents that cannot say (an empty
+    /// Meta array or Composite Graph).
+    pub(crate) kind: Option<MessageKind>,
     /// Bounds against hostile input.
     pub(crate) limits: Limits,
     /// Tolerances applied so far, in input order.
@@ -284,6 +287,7 @@ impl<'a> Reader<'a> {
             text,
             input,
             shared: None,
+            kind: None,
             strict,
             limits,
             tolerated: Vec::new(),

@@ -445,12 +445,16 @@ pub(crate) fn decode_graph<'a>(
         .ok_or_else(|| r.missing(&top, &root, "graphs", "the graphs"))?;
     let path = root.key("graphs");
     let graphs = r.array(raw, &path)?;
-    // Requests or responses: the first graph says (an empty payload is a request).
+    // Requests or responses: the first graph says; an empty payload is what the caller
+    // asked for, else a request.
     let mut objects = Vec::with_capacity(graphs.len());
     for (i, graph) in graphs.into_iter().enumerate() {
         objects.push(r.object(graph, &path.index(i))?);
     }
-    let response = objects.first().is_some_and(|g| g.has("graphResponse"));
+    let response = match objects.first() {
+        Some(first) => first.has("graphResponse"),
+        None => r.kind == Some(batchwire_core::MessageKind::Response),
+    };
     let mut ids: Vec<(String, &RawValue)> = Vec::new();
     let mut nodes = 0;
     if response {
