@@ -104,6 +104,7 @@
 
 mod asana;
 mod body;
+mod dependency;
 mod detect;
 mod meta;
 mod odata;
@@ -118,6 +119,7 @@ use std::str::FromStr;
 use batchwire_core::{BatchMessage, Limits, MessageKind, ParseError, ParseErrorKind, Tolerance};
 use bytes::Bytes;
 
+pub use dependency::{failed_dependencies, failed_dependency_response};
 pub use detect::detect;
 pub use write::{EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost};
 

@@ -137,5 +137,32 @@ fn live_cap_json_payloads_decode_as_the_manifest_says() {
         valid += 1;
     }
     println!("live-cap: {valid} valid and {invalid} invalid JSON payloads checked");
+    check_failed_dependency(&dir);
     assert!(valid + invalid > 0, "the manifest lists JSON cases");
+}
+
+/// Case 06: the group g1 fails (c2 answers 400), so r1, which depends on g1, gets 424, as
+/// CAP answered.
+fn check_failed_dependency(dir: &std::path::Path) {
+    let read = |file: &str| {
+        let input = Bytes::from(std::fs::read(dir.join(file)).unwrap());
+        decode(&input, JsonFormat::OdataJson, &DecodeOptions::strict())
+            .unwrap()
+            .message
+    };
+    let requests = read("06-v4-json-atomicity-group-fails.request.batch");
+    let responses = read("06-v4-json-atomicity-group-fails.response.batch");
+    let failed = batchwire_json::failed_dependencies(
+        requests.as_request().unwrap(),
+        responses.as_response().unwrap(),
+        JsonFormat::OdataJson,
+    );
+    assert_eq!(failed, ["r1"]);
+    let r1 = responses
+        .as_response()
+        .unwrap()
+        .operations()
+        .find(|r| r.id.as_deref() == Some("r1"))
+        .unwrap();
+    assert_eq!(r1.status, 424);
 }
