@@ -185,11 +185,18 @@ fn unreadable_input_is_a_usage_error() {
     let out = batchwire(&["inspect", "no/such/file.batch"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).starts_with("error: cannot read no/such/file.batch: "));
+    let unknown = batchwire(&["inspect"], Some(b"{\"items\":[]}"));
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(
+        text(&unknown.stderr),
+        "error: cannot tell the format of the payload: give --format or --content-type\n"
+    );
+    // The facade recognises JSON batches; the command does not read them yet.
     let json = batchwire(&["inspect"], Some(b"{\"requests\":[]}"));
     assert_eq!(json.status.code(), Some(2));
     assert_eq!(
         text(&json.stderr),
-        "error: cannot tell the format of the payload: give --format or --content-type\n"
+        "error: the odata-json format cannot be read yet\n"
     );
 }
 

@@ -354,6 +354,25 @@ pub enum ToleranceKind {
     UnknownMember,
     /// Base64 in the standard alphabet or without padding where base64url was expected.
     NonCanonicalBase64,
+    /// A JSON number where the format wants a string, or a numeric string where it wants a
+    /// number (a header value `5`, a status `"200"`), converted.
+    ValueCoerced,
+    /// More operations than the format allows (Graph 20, Salesforce 25, Asana 10, Meta 50).
+    TooManyOperations,
+    /// A Salesforce `hasErrors` that disagrees with the statuses of the results.
+    HasErrorsMismatch,
+    /// A request body without a `Content-Type` header where the format wants one (Graph),
+    /// read as JSON.
+    BodyWithoutContentType,
+    /// A `@{` that never closes, or an empty `@{}`, read as text rather than a reference.
+    MalformedReference,
+    /// A `$<id>` reference to another request that `dependsOn` does not list (OData JSON).
+    UndeclaredDependency,
+    /// A body on a request whose method takes none (OData JSON GET or DELETE).
+    BodyNotAllowed,
+    /// An id with characters the format does not allow (OData `request-id`, Salesforce
+    /// `referenceId`), kept as written.
+    IdCharacters,
 }
 
 impl fmt::Display for ToleranceKind {
@@ -399,6 +418,16 @@ impl fmt::Display for ToleranceKind {
             ToleranceKind::ReasonNotUtf8 => "reason phrase that is not UTF-8",
             ToleranceKind::UnknownMember => "unknown member kept",
             ToleranceKind::NonCanonicalBase64 => "base64 that is not padded base64url",
+            ToleranceKind::ValueCoerced => "JSON value of another type converted",
+            ToleranceKind::TooManyOperations => "more operations than the format allows",
+            ToleranceKind::HasErrorsMismatch => "hasErrors that disagrees with the statuses",
+            ToleranceKind::BodyWithoutContentType => {
+                "request body without Content-Type read as JSON"
+            }
+            ToleranceKind::MalformedReference => "unclosed or empty @{} read as text",
+            ToleranceKind::UndeclaredDependency => "$<id> reference not listed in dependsOn",
+            ToleranceKind::BodyNotAllowed => "body on a request whose method takes none",
+            ToleranceKind::IdCharacters => "id with characters the format does not allow",
         })
     }
 }

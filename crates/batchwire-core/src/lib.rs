@@ -56,8 +56,8 @@ pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, lin
 pub use headers::{Header, Headers};
 pub use limits::Limits;
 pub use model::{
-    AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Item, SubRequest,
-    SubResponse,
+    AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Extra, Item,
+    SubRequest, SubResponse,
 };
 pub use write_error::{Dropped, Position, WriteError, WriteErrorKind, WriteReport};
 

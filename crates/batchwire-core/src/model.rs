@@ -32,6 +32,9 @@ pub struct Batch<T> {
     pub items: Vec<Item<T>>,
     /// Options that apply to the whole batch.
     pub options: BatchOptions,
+    /// Members of the batch document that the model does not name (OData instance
+    /// annotations, members a lenient reader kept), in wire order.
+    pub extra: Extra,
 }
 
 /// A batch of sub-requests.
@@ -45,6 +48,7 @@ impl<T> Batch<T> {
         Batch {
             items: Vec::new(),
             options: BatchOptions::default(),
+            extra: Extra::new(),
         }
     }
 
@@ -53,6 +57,7 @@ impl<T> Batch<T> {
         Batch {
             items,
             options: BatchOptions::default(),
+            extra: Extra::new(),
         }
     }
 
@@ -104,6 +109,15 @@ pub struct BatchOptions {
     pub all_or_none: Option<bool>,
     /// Stop at the first failure (Salesforce `haltOnError`).
     pub halt_on_error: Option<bool>,
+    /// Let the server group unrelated operations to run them together (Salesforce
+    /// `collateSubrequests`).
+    pub collate_subrequests: Option<bool>,
+    /// Whether at least one response failed, as the batch itself says (Salesforce
+    /// `hasErrors`); decoders compare it with the statuses and report a mismatch.
+    pub has_errors: Option<bool>,
+    /// Where to get the rest of a partial batch response (OData JSON `@nextLink`, also read
+    /// from `@odata.nextLink` and `nextLink`).
+    pub next_link: Option<String>,
 }
 
 /// One item of a batch: an operation, or an atomic group of operations.
@@ -149,6 +163,9 @@ pub struct AtomicGroup<T> {
     /// Headers of the envelope around the group (the changeset part's MIME headers), in wire
     /// order. Writers set `Content-Type` themselves.
     pub part_headers: Headers,
+    /// Members of the group's JSON object that the model does not name (Salesforce Composite
+    /// Graph `isSuccessful`, members a lenient reader kept), in wire order.
+    pub extra: Extra,
 }
 
 impl<T> AtomicGroup<T> {
@@ -158,6 +175,7 @@ impl<T> AtomicGroup<T> {
             id: None,
             operations,
             part_headers: Headers::new(),
+            extra: Extra::new(),
         }
     }
 
@@ -189,6 +207,10 @@ pub struct SubRequest {
     pub depends_on: Vec<String>,
     /// Headers of the envelope around this request (the MIME part headers), in wire order.
     pub part_headers: Headers,
+    /// Members of the request's JSON object that the model does not name (OData `if` and
+    /// instance annotations, Asana `options`, Meta `omit_response_on_success`, members a
+    /// lenient reader kept), in wire order.
+    pub extra: Extra,
 }
 
 impl SubRequest {
@@ -202,6 +224,7 @@ impl SubRequest {
             body: Bytes::new(),
             depends_on: Vec::new(),
             part_headers: Headers::new(),
+            extra: Extra::new(),
         }
     }
 
@@ -232,6 +255,14 @@ impl SubRequest {
         self.depends_on.push(id.into());
         self
     }
+
+    /// This request with one more member the model does not name; `json` is its raw JSON
+    /// text.
+    #[must_use]
+    pub fn with_extra(mut self, name: impl Into<String>, json: impl Into<Bytes>) -> SubRequest {
+        self.extra.push(name, json);
+        self
+    }
 }
 
 /// One response of a batch.
@@ -250,6 +281,14 @@ pub struct SubResponse {
     pub body: Bytes,
     /// Headers of the envelope around this response (the MIME part headers), in wire order.
     pub part_headers: Headers,
+    /// Members of the response's JSON object that the model does not name (instance
+    /// annotations, members a lenient reader kept), in wire order.
+    pub extra: Extra,
+    /// No response was produced at this position: a `null` entry of a Meta Graph batch
+    /// response (omitted on success, or not run) or of a Salesforce sObject Collections
+    /// retrieve (no such record). The status is then 204 and says nothing; formats that cannot
+    /// say "omitted" report it when writing.
+    pub omitted: bool,
 }
 
 impl SubResponse {
@@ -262,6 +301,16 @@ impl SubResponse {
             headers: Headers::new(),
             body: Bytes::new(),
             part_headers: Headers::new(),
+            extra: Extra::new(),
+            omitted: false,
+        }
+    }
+
+    /// A placeholder for a position that produced no response (see [`SubResponse::omitted`]).
+    pub fn omitted() -> SubResponse {
+        SubResponse {
+            omitted: true,
+            ..SubResponse::new(StatusCode::NO_CONTENT)
         }
     }
 
@@ -290,6 +339,14 @@ impl SubResponse {
     #[must_use]
     pub fn with_reason(mut self, reason: impl Into<String>) -> SubResponse {
         self.reason = Some(reason.into());
+        self
+    }
+
+    /// This response with one more member the model does not name; `json` is its raw JSON
+    /// text.
+    #[must_use]
+    pub fn with_extra(mut self, name: impl Into<String>, json: impl Into<Bytes>) -> SubResponse {
+        self.extra.push(name, json);
         self
     }
 }
@@ -346,5 +403,78 @@ impl From<BatchRequest> for BatchMessage {
 impl From<BatchResponse> for BatchMessage {
     fn from(batch: BatchResponse) -> BatchMessage {
         BatchMessage::Response(batch)
+    }
+}
+
+/// Members of a JSON object that the model does not name, kept as raw JSON text in wire order,
+/// so that reading and writing the same format loses nothing.
+///
+/// Each value is the member's JSON text exactly as read (a slice of the input), or as a caller
+/// wrote it; writers emit it verbatim.
+///
+/// # Examples
+///
+/// ```
+/// use batchwire_core::Extra;
+///
+/// let mut extra = Extra::new();
+/// extra.push("if", r#""$1/$succeeded""#);
+/// extra.push("@core.note", "[1, 2]");
+/// assert_eq!(extra.get("if").map(|v| &v[..]), Some(&br#""$1/$succeeded""#[..]));
+/// assert_eq!(extra.len(), 2);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Extra {
+    members: Vec<(String, Bytes)>,
+}
+
+impl Extra {
+    /// No members.
+    pub fn new() -> Extra {
+        Extra::default()
+    }
+
+    /// Adds a member at the end; `json` is its raw JSON text.
+    pub fn push(&mut self, name: impl Into<String>, json: impl Into<Bytes>) {
+        self.members.push((name.into(), json.into()));
+    }
+
+    /// The JSON text of the first member with this name (compared exactly, as JSON does).
+    pub fn get(&self, name: &str) -> Option<&Bytes> {
+        self.members.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Removes every member with this name; returns the JSON text of the first one.
+    pub fn remove(&mut self, name: &str) -> Option<Bytes> {
+        let first = self.get(name).cloned();
+        self.members.retain(|(n, _)| n != name);
+        first
+    }
+
+    /// The members in wire order, as (name, JSON text).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Bytes)> {
+        self.members.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether there are no members.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Extra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.members
+                    .iter()
+                    .map(|(n, v)| (n, String::from_utf8_lossy(v))),
+            )
+            .finish()
     }
 }

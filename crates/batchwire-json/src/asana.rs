@@ -1,0 +1,284 @@
+//! Asana batch API: `{"data":{"actions":[...]}}` and `{"data":[...]}`.
+
+use batchwire_core::{
+    Batch, BatchMessage, ParseError, ParseErrorKind as K, SubRequest, SubResponse,
+};
+use http::Method;
+
+use crate::read::{At, Path, Reader, Top, is_null};
+use crate::salesforce::request_lost;
+use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out};
+
+/// Actions in one batch.
+pub(crate) const MAX_ACTIONS: usize = 10;
+
+/// Members of the `data` envelope other than `actions` are kept in the batch's extra under
+/// this prefix, so they go back inside the envelope.
+const DATA_PREFIX: &str = "data/";
+
+pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessage, ParseError> {
+    let mut top = match top {
+        Top::Object(object) => object,
+        Top::Array(_) => {
+            return Err(r.error_at_offset(
+                K::Json,
+                0,
+                "expected an Asana batch object with \"data\", found an array",
+            ));
+        }
+    };
+    let root = Path::Root;
+    if top.has("actions") && !top.has("data") {
+        return Err(r.error_at_offset(
+            K::Json,
+            top.offset,
+            "expected the actions inside a \"data\" envelope ({\"data\":{\"actions\":[...]}}), found \"actions\" at the top level",
+        ));
+    }
+    let data = top
+        .take("data")
+        .ok_or_else(|| r.missing(&top, &root, "data", "the envelope"))?;
+    let dat = root.key("data");
+    if data.get().starts_with('[') {
+        let mut batch = Batch::new();
+        let elements = r.array(data, &dat)?;
+        r.check_operation_count(elements.len(), data)?;
+        for (i, element) in elements.into_iter().enumerate() {
+            let at = dat.index(i);
+            let mut object = r.object(element, &at)?;
+            let status = object
+                .take("status_code")
+                .ok_or_else(|| r.missing(&object, &at, "status_code", "the status code"))?;
+            let mut sub = SubResponse::new(r.status(status, &at.key("status_code"))?);
+            if let Some(headers) = object.take("headers") {
+                sub.headers = r.header_object(headers, &at.key("headers"))?;
+            }
+            if let Some(body) = object.take("body") {
+                sub.body = r.body_json(body)?;
+            }
+            for (name, value) in object.rest() {
+                r.unknown_member(name, value, &at, false)?;
+                sub.extra.push(name, r.raw_bytes(value));
+            }
+            batch.push(sub);
+        }
+        for (name, value) in top.rest() {
+            r.unknown_member(name, value, &root, false)?;
+            batch.extra.push(name, r.raw_bytes(value));
+        }
+        return Ok(BatchMessage::Response(batch));
+    }
+    let mut envelope = r.object(data, &dat)?;
+    let actions = envelope
+        .take("actions")
+        .ok_or_else(|| r.missing(&envelope, &dat, "actions", "the batch's actions"))?;
+    let aat = dat.key("actions");
+    let elements = r.array(actions, &aat)?;
+    if elements.is_empty() {
+        return Err(r.error_at(
+            K::Semantic,
+            actions,
+            format!(
+                "expected 1 to {MAX_ACTIONS} actions {}, found none",
+                At(&aat)
+            ),
+        ));
+    }
+    r.check_operation_count(elements.len(), actions)?;
+    r.check_format_count(elements.len(), MAX_ACTIONS, "Asana", actions)?;
+    let mut batch = Batch::new();
+    for (i, element) in elements.into_iter().enumerate() {
+        let at = aat.index(i);
+        let mut object = r.object(element, &at)?;
+        let path_raw = object
+            .take("relative_path")
+            .ok_or_else(|| r.missing(&object, &at, "relative_path", "the endpoint path"))?;
+        let target = r.string(path_raw, &at.key("relative_path"))?;
+        if target.contains('?') {
+            return Err(r.error_at(
+                K::Semantic,
+                path_raw,
+                format!(
+                    "expected a path without a query string {} (query parameters go in \"data\"), found {}",
+                    At(&at.key("relative_path")),
+                    path_raw.get()
+                ),
+            ));
+        }
+        let method_raw = object
+            .take("method")
+            .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
+        let method = match r
+            .string(method_raw, &at.key("method"))?
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "get" => Method::GET,
+            "post" => Method::POST,
+            "put" => Method::PUT,
+            "delete" => Method::DELETE,
+            "patch" => Method::PATCH,
+            "head" => Method::HEAD,
+            _ => {
+                return Err(r.expected(
+                    method_raw,
+                    &at.key("method"),
+                    "get, post, put, delete, patch or head",
+                ));
+            }
+        };
+        let mut sub = SubRequest::new(method, target.as_ref());
+        if let Some(body) = object.take("data") {
+            if !is_null(body) && !body.get().starts_with('{') {
+                return Err(r.expected(body, &at.key("data"), "an object"));
+            }
+            sub.body = r.body_json(body)?;
+        }
+        if let Some(options) = object.take("options") {
+            r.object(options, &at.key("options"))?;
+            sub.extra.push("options", r.raw_bytes(options));
+        }
+        for (name, value) in object.rest() {
+            r.unknown_member(name, value, &at, true)?;
+            sub.extra.push(name, r.raw_bytes(value));
+        }
+        batch.push(sub);
+    }
+    for (name, value) in envelope.rest() {
+        r.unknown_member(name, value, &dat, true)?;
+        batch
+            .extra
+            .push(format!("{DATA_PREFIX}{name}"), r.raw_bytes(value));
+    }
+    for (name, value) in top.rest() {
+        r.unknown_member(name, value, &root, true)?;
+        batch.extra.push(name, r.raw_bytes(value));
+    }
+    Ok(BatchMessage::Request(batch))
+}
+
+fn options_lost<T>(out: &mut Out, batch: &Batch<T>) {
+    let o = &batch.options;
+    for (name, set) in [
+        ("continue_on_error", o.continue_on_error.is_some()),
+        ("all_or_none", o.all_or_none.is_some()),
+        ("halt_on_error", o.halt_on_error.is_some()),
+        ("collate_subrequests", o.collate_subrequests.is_some()),
+        ("has_errors", o.has_errors.is_some()),
+        ("next_link", o.next_link.is_some()),
+    ] {
+        if set {
+            out.lost.push(Lost::Option { name });
+        }
+    }
+    for (item, entry) in batch.items.iter().enumerate() {
+        if let batchwire_core::Item::Group(_) = entry {
+            out.lost.push(Lost::Group { item });
+        }
+    }
+}
+
+/// Writes the batch's extra: `data/` members inside the envelope (`inside`), others outside.
+fn envelope_extra(
+    out: &mut Out,
+    extra: &batchwire_core::Extra,
+    inside: bool,
+    defined: &[&str],
+) -> Result<(), EncodeError> {
+    let mut part = batchwire_core::Extra::new();
+    for (name, json) in extra.iter() {
+        match (name.strip_prefix(DATA_PREFIX), inside) {
+            (Some(inner), true) => part.push(inner, json.clone()),
+            (None, false) => part.push(name, json.clone()),
+            _ => {}
+        }
+    }
+    out.extra(&part, defined, None)
+}
+
+pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
+    let mut out = Out::new();
+    match message {
+        BatchMessage::Request(batch) => {
+            let count = batch.operation_count();
+            if count == 0 || count > MAX_ACTIONS {
+                return Err(EncodeError::new(
+                    EncodeErrorKind::TooManyOperations,
+                    None,
+                    format!("expected 1 to {MAX_ACTIONS} actions in an Asana batch, found {count}"),
+                ));
+            }
+            options_lost(&mut out, batch);
+            out.begin_object();
+            out.key("data");
+            out.begin_object();
+            out.key("actions");
+            out.begin_array();
+            for (n, op) in batch.operations().enumerate() {
+                if op.target.contains('?') {
+                    return Err(EncodeError::new(
+                        EncodeErrorKind::InvalidValue,
+                        Some(n),
+                        format!(
+                            "expected a path without a query string (Asana takes query parameters in \"data\"), found {:?}",
+                            op.target
+                        ),
+                    ));
+                }
+                out.element();
+                out.begin_object();
+                out.member_str("relative_path", &op.target);
+                out.member_str("method", &op.method.as_str().to_ascii_lowercase());
+                if !op.body.is_empty() {
+                    out.key("data");
+                    out.body_json(&op.body, n)?;
+                }
+                request_lost(&mut out, op, n);
+                out.extra(&op.extra, &["relative_path", "method", "data"], Some(n))?;
+                out.end_object();
+            }
+            out.end_array();
+            envelope_extra(&mut out, &batch.extra, true, &["actions"])?;
+            out.end_object();
+            envelope_extra(&mut out, &batch.extra, false, &["data"])?;
+            out.end_object();
+        }
+        BatchMessage::Response(batch) => {
+            options_lost(&mut out, batch);
+            out.begin_object();
+            out.key("data");
+            out.begin_array();
+            for (n, op) in batch.operations().enumerate() {
+                out.element();
+                out.begin_object();
+                out.key("body");
+                out.body_json(&op.body, n)?;
+                out.key("headers");
+                out.header_object(&op.headers, n)?;
+                out.key("status_code");
+                out.number(op.status.as_u16());
+                if let Some(id) = &op.id {
+                    out.lost.push(Lost::Id {
+                        operation: n,
+                        id: id.clone(),
+                    });
+                }
+                if op.omitted {
+                    out.lost.push(Lost::Omitted { operation: n });
+                }
+                if op.reason.is_some() {
+                    out.lost.push(Lost::Reason { operation: n });
+                }
+                if !op.part_headers.is_empty() {
+                    out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                }
+                out.extra(&op.extra, &["body", "headers", "status_code"], Some(n))?;
+                out.end_object();
+            }
+            out.end_array();
+            out.extra(&batch.extra, &["data"], None)?;
+            out.end_object();
+        }
+    }
+    Ok(out.finish())
+}

@@ -1,0 +1,332 @@
+//! Meta Graph API batch: an array of `{method, relative_url, ...}` and an array of
+//! `{code, headers, body}` or `null`.
+
+use batchwire_core::{
+    Batch, BatchMessage, Item, MessageKind, ParseError, ParseErrorKind as K, SubRequest,
+    SubResponse, ToleranceKind,
+};
+use http::Method;
+use serde_json::value::RawValue;
+
+use crate::read::{At, Path, Reader, Top, is_null, is_string};
+use crate::reference;
+use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out};
+
+/// Operations in one batch.
+pub(crate) const MAX_OPERATIONS: usize = 50;
+
+const REQUEST_MEMBERS: &[&str] = &[
+    "method",
+    "relative_url",
+    "body",
+    "headers",
+    "name",
+    "depends_on",
+];
+
+pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessage, ParseError> {
+    let elements = match top {
+        Top::Array(elements) => elements,
+        Top::Object(object) => {
+            return Err(r.error_at_offset(
+                K::Json,
+                object.offset,
+                "expected a Meta Graph batch (an array of operations or responses), found an object",
+            ));
+        }
+    };
+    // The first entry that is not null says requests or responses; all null is responses
+    // (every one omitted).
+    let root = Path::Root;
+    let response = match elements.iter().position(|e| !is_null(e)) {
+        Some(i) => {
+            let first = r.object(elements[i], &root.index(i))?;
+            !first.has("relative_url") && !first.has("method")
+        }
+        // All null is responses (every one omitted); an empty array could be either.
+        None if elements.is_empty() => r.kind == Some(MessageKind::Response),
+        None => true,
+    };
+    if let Some(first) = elements.first() {
+        r.check_operation_count(elements.len(), first)?;
+    }
+    if response {
+        let mut batch = Batch::new();
+        for (i, element) in elements.into_iter().enumerate() {
+            let at = root.index(i);
+            if is_null(element) {
+                batch.push(SubResponse::omitted());
+                continue;
+            }
+            let mut object = r.object(element, &at)?;
+            let code = object
+                .take("code")
+                .ok_or_else(|| r.missing(&object, &at, "code", "the status code"))?;
+            let mut sub = SubResponse::new(r.status(code, &at.key("code"))?);
+            if let Some(headers) = object.take("headers") {
+                sub.headers = r.header_array(headers, &at.key("headers"))?;
+            }
+            if let Some(body) = object.take("body") {
+                sub.body = string_body(r, body, &at.key("body"))?;
+            }
+            for (name, value) in object.rest() {
+                r.unknown_member(name, value, &at, false)?;
+                sub.extra.push(name, r.raw_bytes(value));
+            }
+            batch.push(sub);
+        }
+        return Ok(BatchMessage::Response(batch));
+    }
+    if let Some(first) = elements.first() {
+        r.check_format_count(elements.len(), MAX_OPERATIONS, "Meta Graph", first)?;
+    }
+    let mut batch: Batch<SubRequest> = Batch::new();
+    let mut names: Vec<(String, &RawValue)> = Vec::new();
+    for (i, element) in elements.into_iter().enumerate() {
+        let at = root.index(i);
+        let mut object = r.object(element, &at)?;
+        let method_raw = object
+            .take("method")
+            .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
+        let upper = r
+            .string(method_raw, &at.key("method"))?
+            .to_ascii_uppercase();
+        let method = Method::from_bytes(upper.as_bytes())
+            .map_err(|_| r.expected(method_raw, &at.key("method"), "an HTTP method"))?;
+        let url_raw = object
+            .take("relative_url")
+            .ok_or_else(|| r.missing(&object, &at, "relative_url", "the path after the host"))?;
+        let mut sub = SubRequest::new(method, r.string(url_raw, &at.key("relative_url"))?.as_ref());
+        let body_raw = object.take("body");
+        if let Some(body) = body_raw {
+            sub.body = string_body(r, body, &at.key("body"))?;
+        }
+        if let Some(headers) = object.take("headers") {
+            sub.headers = r.header_array(headers, &at.key("headers"))?;
+        }
+        if let Some(name_raw) = object.take("name") {
+            let name = r.string(name_raw, &at.key("name"))?.into_owned();
+            if let Some((_, first)) = names.iter().find(|(n, _)| *n == name) {
+                return Err(r.error_at(
+                    K::DuplicateId,
+                    name_raw,
+                    format!(
+                        "expected each name once in a batch, found \"{name}\" again {}, first at byte {}",
+                        At(&at.key("name")),
+                        r.offset(first)
+                    ),
+                ));
+            }
+            names.push((name.clone(), name_raw));
+            sub.id = Some(name);
+        }
+        let known = |names: &[(String, &RawValue)], id: &str, own: Option<&str>| {
+            names.iter().any(|(n, _)| n == id && own != Some(id))
+        };
+        if let Some(dep) = object.take("depends_on") {
+            let name = r.string(dep, &at.key("depends_on"))?.into_owned();
+            if !known(&names, &name, sub.id.as_deref()) {
+                return Err(r.error_at(
+                    K::DanglingReference,
+                    dep,
+                    format!(
+                        "expected the name of an earlier operation {}, found \"{name}\"",
+                        At(&at.key("depends_on"))
+                    ),
+                ));
+            }
+            sub.depends_on.push(name);
+        }
+        for (text, raw, member) in [
+            (sub.target.clone(), url_raw, "relative_url"),
+            (
+                String::from_utf8_lossy(&sub.body).into_owned(),
+                body_raw.unwrap_or(url_raw),
+                "body",
+            ),
+        ] {
+            for found in reference::meta(&text) {
+                let where_ = at.key(member);
+                match found {
+                    Ok(found) if !known(&names, found.id, sub.id.as_deref()) => {
+                        return Err(r.error_at(
+                            K::DanglingReference,
+                            raw,
+                            format!(
+                                "expected a reference to an earlier operation's name {}, found {}",
+                                At(&where_),
+                                found.expression
+                            ),
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(_) => r.tolerate(ToleranceKind::MalformedReference, raw, |r| {
+                        r.error_at(
+                            K::Semantic,
+                            raw,
+                            format!("expected {{result=name:$.path}} {}, found \"{{result=\" without one", At(&where_)),
+                        )
+                    })?,
+                }
+            }
+        }
+        if let Some(flag) = object.take("omit_response_on_success") {
+            r.boolean(flag, &at.key("omit_response_on_success"))?;
+            sub.extra
+                .push("omit_response_on_success", r.raw_bytes(flag));
+        }
+        if let Some(files) = object.take("attached_files") {
+            r.string(files, &at.key("attached_files"))?;
+            sub.extra.push("attached_files", r.raw_bytes(files));
+        }
+        for (name, value) in object.rest() {
+            r.unknown_member(name, value, &at, true)?;
+            sub.extra.push(name, r.raw_bytes(value));
+        }
+        batch.push(sub);
+    }
+    Ok(BatchMessage::Request(batch))
+}
+
+/// A body carried as a string: its unescaped text (a slice of the input when it holds no
+/// escape); `null` is none.
+fn string_body<'a>(
+    r: &mut Reader<'a>,
+    raw: &'a RawValue,
+    path: &Path<'_>,
+) -> Result<bytes::Bytes, ParseError> {
+    if is_null(raw) {
+        return Ok(bytes::Bytes::new());
+    }
+    if !is_string(raw) {
+        return Err(r.expected(raw, path, "a string (Meta carries bodies as text)"));
+    }
+    let body = r.string_bytes(raw, path)?;
+    r.check_body(&body, raw)?;
+    Ok(body)
+}
+
+fn text_body(body: &[u8], n: usize) -> Result<&str, EncodeError> {
+    std::str::from_utf8(body).map_err(|_| {
+        EncodeError::new(
+            EncodeErrorKind::InvalidBody,
+            Some(n),
+            "expected a body of UTF-8 text (Meta carries bodies as strings), found other bytes",
+        )
+    })
+}
+
+fn options_lost<T>(out: &mut Out, batch: &Batch<T>) {
+    let o = &batch.options;
+    for (name, set) in [
+        ("continue_on_error", o.continue_on_error.is_some()),
+        ("all_or_none", o.all_or_none.is_some()),
+        ("halt_on_error", o.halt_on_error.is_some()),
+        ("collate_subrequests", o.collate_subrequests.is_some()),
+        ("has_errors", o.has_errors.is_some()),
+        ("next_link", o.next_link.is_some()),
+    ] {
+        if set {
+            out.lost.push(Lost::Option { name });
+        }
+    }
+    for (item, entry) in batch.items.iter().enumerate() {
+        if let Item::Group(_) = entry {
+            out.lost.push(Lost::Group { item });
+        }
+    }
+    for (name, _) in batch.extra.iter() {
+        out.lost.push(Lost::Member {
+            operation: None,
+            name: name.to_owned(),
+        });
+    }
+}
+
+pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
+    let mut out = Out::new();
+    match message {
+        BatchMessage::Request(batch) => {
+            let count = batch.operation_count();
+            if count > MAX_OPERATIONS {
+                return Err(EncodeError::new(
+                    EncodeErrorKind::TooManyOperations,
+                    None,
+                    format!(
+                        "expected at most {MAX_OPERATIONS} operations in a Meta Graph batch, found {count}"
+                    ),
+                ));
+            }
+            options_lost(&mut out, batch);
+            out.begin_array();
+            for (n, op) in batch.operations().enumerate() {
+                out.element();
+                out.begin_object();
+                out.member_str("method", op.method.as_str());
+                out.member_str("relative_url", &op.target);
+                if let Some(id) = &op.id {
+                    out.member_str("name", id);
+                }
+                if let Some((first, rest)) = op.depends_on.split_first() {
+                    out.member_str("depends_on", first);
+                    for dep in rest {
+                        out.lost.push(Lost::Dependency {
+                            operation: n,
+                            on: dep.clone(),
+                        });
+                    }
+                }
+                if !op.headers.is_empty() {
+                    out.key("headers");
+                    out.header_array(&op.headers, n)?;
+                }
+                if !op.body.is_empty() {
+                    out.member_str("body", text_body(&op.body, n)?);
+                }
+                if !op.part_headers.is_empty() {
+                    out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                }
+                out.extra(&op.extra, REQUEST_MEMBERS, Some(n))?;
+                out.end_object();
+            }
+            out.end_array();
+        }
+        BatchMessage::Response(batch) => {
+            options_lost(&mut out, batch);
+            out.begin_array();
+            for (n, op) in batch.operations().enumerate() {
+                out.element();
+                if let Some(id) = &op.id {
+                    out.lost.push(Lost::Id {
+                        operation: n,
+                        id: id.clone(),
+                    });
+                }
+                if op.omitted {
+                    out.raw(b"null");
+                    continue;
+                }
+                out.begin_object();
+                out.key("code");
+                out.number(op.status.as_u16());
+                if !op.headers.is_empty() {
+                    out.key("headers");
+                    out.header_array(&op.headers, n)?;
+                }
+                if !op.body.is_empty() {
+                    out.member_str("body", text_body(&op.body, n)?);
+                }
+                if op.reason.is_some() {
+                    out.lost.push(Lost::Reason { operation: n });
+                }
+                if !op.part_headers.is_empty() {
+                    out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                }
+                out.extra(&op.extra, &["code", "headers", "body"], Some(n))?;
+                out.end_object();
+            }
+            out.end_array();
+        }
+    }
+    Ok(out.finish())
+}

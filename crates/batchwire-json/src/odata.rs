@@ -1,0 +1,817 @@
+//! OData 4.01 JSON batch (`{"requests": [...]}` / `{"responses": [...]}`), and Microsoft
+//! Graph's profile of it.
+
+use std::borrow::Cow;
+
+use batchwire_core::{
+    AtomicGroup, Batch, BatchMessage, Item, ParseError, ParseErrorKind as K, SubRequest,
+    SubResponse, ToleranceKind,
+};
+use http::Method;
+use serde_json::value::RawValue;
+
+use crate::body::{is_json, media_kind};
+use crate::read::{At, Object, Path, Reader, Shown, Top, is_null};
+use crate::write::{EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost, Out, ids_for};
+
+/// Which rules apply on top of the JSON shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Profile {
+    /// OData JSON Format 4.01, section 19.
+    Odata,
+    /// Microsoft Graph `$batch`: ids compared case-insensitively, at most 20 requests, a
+    /// Content-Type on every request with a body.
+    Graph,
+}
+
+/// Graph answers 400 to a batch of more than 20 requests.
+pub(crate) const GRAPH_MAX_REQUESTS: usize = 20;
+
+const REQUEST_MEMBERS: &[&str] = &[
+    "id",
+    "method",
+    "url",
+    "headers",
+    "body",
+    "atomicityGroup",
+    "dependsOn",
+];
+const RESPONSE_MEMBERS: &[&str] = &["id", "status", "headers", "body", "atomicityGroup"];
+const NEXT_LINKS: &[&str] = &["@nextLink", "@odata.nextLink", "nextLink"];
+
+/// Instance annotations (`@ns.term`, `member@ns.term`) are OData's only extension members.
+fn is_annotation(name: &str) -> bool {
+    name.contains('@')
+}
+
+/// `1*unreserved` (RFC 3986): the OData ABNF's `request-id`.
+fn is_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+impl Profile {
+    fn same_id(self, a: &str, b: &str) -> bool {
+        match self {
+            Profile::Odata => a == b,
+            Profile::Graph => a.eq_ignore_ascii_case(b),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Profile::Odata => "an OData JSON",
+            Profile::Graph => "a Microsoft Graph",
+        }
+    }
+}
+
+/// One request as read, with where its members were for later checks.
+struct Read<'a, T> {
+    op: T,
+    path_index: usize,
+    id: Option<(String, &'a RawValue)>,
+    group: Option<(String, &'a RawValue)>,
+    depends: Vec<&'a RawValue>,
+    url: Option<&'a RawValue>,
+}
+
+pub(crate) fn decode<'a>(
+    r: &mut Reader<'a>,
+    top: Top<'a>,
+    profile: Profile,
+) -> Result<BatchMessage, ParseError> {
+    let mut top = match top {
+        Top::Object(object) => object,
+        Top::Array(_) => {
+            return Err(r.error_at_offset(
+                K::Json,
+                0,
+                format!(
+                    "expected {} batch object with \"requests\" or \"responses\", found an array",
+                    profile.name()
+                ),
+            ));
+        }
+    };
+    let root = Path::Root;
+    if let Some(raw) = top.take("requests") {
+        let path = root.key("requests");
+        let batch = requests(r, raw, &path, profile)?;
+        let batch = top_extra(r, &top, batch, true)?;
+        Ok(BatchMessage::Request(batch))
+    } else if let Some(raw) = top.take("responses") {
+        let path = root.key("responses");
+        let mut batch = responses(r, raw, &path, profile)?;
+        for name in NEXT_LINKS {
+            if let Some(link) = top.take(name) {
+                if batch.options.next_link.is_some() {
+                    return Err(r.error_at(
+                        K::DuplicateMember,
+                        link,
+                        format!("expected one next link, found \"{name}\" besides another"),
+                    ));
+                }
+                batch.options.next_link = Some(r.string(link, &root.key(name))?.into_owned());
+            }
+        }
+        let batch = top_extra(r, &top, batch, false)?;
+        Ok(BatchMessage::Response(batch))
+    } else {
+        Err(r.missing(&top, &root, "requests", "or \"responses\", the batch"))
+    }
+}
+
+/// Keeps the top-level members the model does not name.
+fn top_extra<'a, T>(
+    r: &mut Reader<'a>,
+    top: &Object<'a>,
+    mut batch: Batch<T>,
+    request: bool,
+) -> Result<Batch<T>, ParseError> {
+    for (name, raw) in top.rest() {
+        if !is_annotation(name) {
+            r.unknown_member(name, raw, &Path::Root, request)?;
+        }
+        batch.extra.push(name, r.raw_bytes(raw));
+    }
+    Ok(batch)
+}
+
+fn requests<'a>(
+    r: &mut Reader<'a>,
+    raw: &'a RawValue,
+    path: &Path<'_>,
+    profile: Profile,
+) -> Result<Batch<SubRequest>, ParseError> {
+    let elements = r.array(raw, path)?;
+    r.check_operation_count(elements.len(), raw)?;
+    if profile == Profile::Graph {
+        r.check_format_count(elements.len(), GRAPH_MAX_REQUESTS, "Microsoft Graph", raw)?;
+    }
+    let mut read = Vec::with_capacity(elements.len());
+    for (i, element) in elements.into_iter().enumerate() {
+        read.push(request(r, element, &path.index(i), i, profile)?);
+    }
+    check_ids(r, &read, path, profile)?;
+    let items = group(r, read, path, profile, true)?;
+    Ok(Batch::from_items(items))
+}
+
+fn request<'a>(
+    r: &mut Reader<'a>,
+    raw: &'a RawValue,
+    path: &Path<'_>,
+    index: usize,
+    profile: Profile,
+) -> Result<Read<'a, SubRequest>, ParseError> {
+    let mut object = r.object(raw, path)?;
+    let id_raw = object
+        .take("id")
+        .ok_or_else(|| r.missing(&object, path, "id", "the request id"))?;
+    let id = r.string(id_raw, &path.key("id"))?.into_owned();
+    if profile == Profile::Odata && !is_request_id(&id) {
+        r.tolerate(ToleranceKind::IdCharacters, id_raw, |r| {
+            r.expected(
+                id_raw,
+                &path.key("id"),
+                "an id of letters, digits, \"-\", \".\", \"_\" or \"~\"",
+            )
+        })?;
+    }
+    let method_raw = object
+        .take("method")
+        .ok_or_else(|| r.missing(&object, path, "method", "the HTTP method"))?;
+    let method = method(r, method_raw, &path.key("method"), profile)?;
+    let url_raw = object
+        .take("url")
+        .ok_or_else(|| r.missing(&object, path, "url", "the request URL"))?;
+    let url = r.string(url_raw, &path.key("url"))?.into_owned();
+    let mut sub = SubRequest::new(method, url).with_id(id.clone());
+    if let Some(headers) = object.take("headers") {
+        sub.headers = r.header_object(headers, &path.key("headers"))?;
+    }
+    if let Some(body) = object.take("body") {
+        let at = path.key("body");
+        if !is_null(body) {
+            if profile == Profile::Graph && !sub.headers.contains("content-type") {
+                r.tolerate(ToleranceKind::BodyWithoutContentType, body, |r| {
+                    r.error_at(
+                        K::Semantic,
+                        body,
+                        format!(
+                            "expected a Content-Type header with the body {} (Microsoft Graph requires one), found none",
+                            At(&at)
+                        ),
+                    )
+                })?;
+            }
+            if profile == Profile::Odata
+                && (sub.method == Method::GET || sub.method == Method::DELETE)
+            {
+                r.tolerate(ToleranceKind::BodyNotAllowed, body, |r| {
+                    r.error_at(
+                        K::Semantic,
+                        body,
+                        format!(
+                            "expected no body on a {} request {}, found one",
+                            sub.method,
+                            At(&at)
+                        ),
+                    )
+                })?;
+            }
+        }
+        sub.body = r.body_by_media(body, media_kind(&sub.headers), &at)?;
+    }
+    let group = match object.take("atomicityGroup") {
+        Some(g) if !is_null(g) => Some((r.string(g, &path.key("atomicityGroup"))?.into_owned(), g)),
+        _ => None,
+    };
+    let mut depends = Vec::new();
+    if let Some(deps) = object.take("dependsOn") {
+        let at = path.key("dependsOn");
+        if !is_null(deps) {
+            for (i, dep) in r.array(deps, &at)?.into_iter().enumerate() {
+                sub.depends_on
+                    .push(r.string(dep, &at.index(i))?.into_owned());
+                depends.push(dep);
+            }
+        }
+    }
+    for (name, value) in object.rest() {
+        if name != "if" && !is_annotation(name) {
+            r.unknown_member(name, value, path, true)?;
+        }
+        sub.extra.push(name, r.raw_bytes(value));
+    }
+    Ok(Read {
+        op: sub,
+        path_index: index,
+        id: Some((id, id_raw)),
+        group,
+        depends,
+        url: Some(url_raw),
+    })
+}
+
+/// OData allows the five methods of section 11.7 in any case; Graph any method token.
+fn method(
+    r: &Reader<'_>,
+    raw: &RawValue,
+    path: &Path<'_>,
+    profile: Profile,
+) -> Result<Method, ParseError> {
+    let text = r.string(raw, path)?;
+    let upper = text.to_ascii_uppercase();
+    let known = ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&upper.as_str());
+    if profile == Profile::Odata && !known {
+        return Err(r.expected(raw, path, "one of get, post, put, patch or delete"));
+    }
+    Method::from_bytes(upper.as_bytes()).map_err(|_| r.expected(raw, path, "an HTTP method token"))
+}
+
+fn responses<'a>(
+    r: &mut Reader<'a>,
+    raw: &'a RawValue,
+    path: &Path<'_>,
+    profile: Profile,
+) -> Result<Batch<SubResponse>, ParseError> {
+    let elements = r.array(raw, path)?;
+    r.check_operation_count(elements.len(), raw)?;
+    let mut read = Vec::with_capacity(elements.len());
+    for (i, element) in elements.into_iter().enumerate() {
+        let at = path.index(i);
+        let mut object = r.object(element, &at)?;
+        let id_raw = object
+            .take("id")
+            .ok_or_else(|| r.missing(&object, &at, "id", "the id of the request answered"))?;
+        let id = r.string(id_raw, &at.key("id"))?.into_owned();
+        let status_raw = object
+            .take("status")
+            .ok_or_else(|| r.missing(&object, &at, "status", "the status code"))?;
+        let status = r.status(status_raw, &at.key("status"))?;
+        let mut sub = SubResponse::new(status).with_id(id.clone());
+        if let Some(headers) = object.take("headers") {
+            sub.headers = r.header_object(headers, &at.key("headers"))?;
+        }
+        if let Some(body) = object.take("body") {
+            sub.body = r.body_by_media(body, media_kind(&sub.headers), &at.key("body"))?;
+        }
+        let group = match object.take("atomicityGroup") {
+            Some(g) if !is_null(g) => {
+                Some((r.string(g, &at.key("atomicityGroup"))?.into_owned(), g))
+            }
+            _ => None,
+        };
+        for (name, value) in object.rest() {
+            if !is_annotation(name) {
+                r.unknown_member(name, value, &at, false)?;
+            }
+            sub.extra.push(name, r.raw_bytes(value));
+        }
+        read.push(Read {
+            op: sub,
+            path_index: i,
+            id: Some((id, id_raw)),
+            group,
+            depends: Vec::new(),
+            url: None,
+        });
+    }
+    check_ids(r, &read, path, profile)?;
+    let items = group(r, read, path, profile, false)?;
+    Ok(Batch::from_items(items))
+}
+
+/// Rejects an id used twice (case-insensitively for Graph).
+fn check_ids<T>(
+    r: &Reader<'_>,
+    read: &[Read<'_, T>],
+    path: &Path<'_>,
+    profile: Profile,
+) -> Result<(), ParseError> {
+    let mut seen: std::collections::HashMap<Cow<'_, str>, usize> = std::collections::HashMap::new();
+    for item in read {
+        let Some((id, raw)) = &item.id else { continue };
+        let key = match profile {
+            Profile::Odata => Cow::Borrowed(id.as_str()),
+            Profile::Graph => Cow::Owned(id.to_ascii_lowercase()),
+        };
+        if let Some(first) = seen.insert(key, item.path_index) {
+            let here = path.index(item.path_index);
+            let there = path.index(first);
+            return Err(r.error_at(
+                K::DuplicateId,
+                raw,
+                format!(
+                    "expected each id once in a batch, found \"{id}\" again at {}, first at {}",
+                    here.key("id"),
+                    there.key("id")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Builds items from operations: adjacent members of one atomicity group become a group;
+/// checks group names and (for requests) dependencies and `$<id>` references.
+fn group<'a, T>(
+    r: &mut Reader<'a>,
+    read: Vec<Read<'a, T>>,
+    path: &Path<'_>,
+    profile: Profile,
+    request: bool,
+) -> Result<Vec<Item<T>>, ParseError>
+where
+    T: HasDepends,
+{
+    let ids: Vec<Option<String>> = read
+        .iter()
+        .map(|x| x.id.as_ref().map(|(id, _)| id.clone()))
+        .collect();
+    // Groups by name: where each starts (the index of its first member).
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    let mut items: Vec<Item<T>> = Vec::new();
+    let mut current: Option<String> = None;
+    for (i, entry) in read.into_iter().enumerate() {
+        let Read {
+            op,
+            path_index,
+            group,
+            depends,
+            url,
+            ..
+        } = entry;
+        let here = path.index(path_index);
+        if let Some((name, raw)) = &group {
+            if let Some(j) = ids
+                .iter()
+                .position(|id| id.as_deref().is_some_and(|id| profile.same_id(id, name)))
+            {
+                return Err(r.error_at(
+                    K::DuplicateId,
+                    raw,
+                    format!(
+                        "expected an atomicity group name unlike every id, found \"{name}\" at {}, the id at {}",
+                        here.key("atomicityGroup"),
+                        path.index(j).key("id")
+                    ),
+                ));
+            }
+            let continues = current.as_deref().is_some_and(|c| c == name);
+            // Responses may come in any order, so there a group's members may be apart: each
+            // run becomes a group of the same name.
+            if request && !continues && groups.iter().any(|(g, _)| g == name) {
+                return Err(r.error_at(
+                        K::Semantic,
+                        raw,
+                        format!(
+                            "expected the members of atomicity group \"{name}\" next to each other, found another member at {}",
+                            here.key("atomicityGroup")
+                    ),
+                ));
+            }
+            if !continues && !groups.iter().any(|(g, _)| g == name) {
+                groups.push((name.clone(), i));
+            }
+        }
+        if request {
+            check_depends(
+                r,
+                &ids,
+                &groups,
+                group.as_ref().map(|(g, _)| g.as_str()),
+                &op,
+                &depends,
+                url,
+                i,
+                &here,
+                profile,
+            )?;
+        }
+        if let Some((name, _)) = group {
+            if current.as_deref() == Some(name.as_str()) {
+                if let Some(Item::Group(g)) = items.last_mut() {
+                    g.operations.push(op);
+                }
+            } else {
+                items.push(Item::Group(
+                    AtomicGroup::new(vec![op]).with_id(name.clone()),
+                ));
+                current = Some(name);
+            }
+        } else {
+            items.push(Item::Operation(op));
+            current = None;
+        }
+    }
+    Ok(items)
+}
+
+/// Access to the declared dependencies and URL of a request; responses have none.
+trait HasDepends {
+    fn depends_on(&self) -> &[String];
+    fn target(&self) -> Option<&str>;
+}
+
+impl HasDepends for SubRequest {
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn target(&self) -> Option<&str> {
+        Some(&self.target)
+    }
+}
+
+impl HasDepends for SubResponse {
+    fn depends_on(&self) -> &[String] {
+        &[]
+    }
+    fn target(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The id a `$<id>` first URL segment names, if the URL starts with one.
+pub(crate) fn url_reference(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix('$')?;
+    let end = rest.find(['/', '?', '(']).unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|id| !id.is_empty())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_depends<'a, T: HasDepends>(
+    r: &mut Reader<'a>,
+    ids: &[Option<String>],
+    groups: &[(String, usize)],
+    own_group: Option<&str>,
+    op: &T,
+    depends: &[&'a RawValue],
+    url: Option<&'a RawValue>,
+    i: usize,
+    here: &Path<'_>,
+    profile: Profile,
+) -> Result<(), ParseError> {
+    let earlier_id = |name: &str| {
+        ids[..i]
+            .iter()
+            .flatten()
+            .any(|id| profile.same_id(id, name))
+    };
+    let earlier_group = |name: &str| {
+        groups.iter().any(|(g, start)| {
+            *start < i && profile.same_id(g, name) && own_group != Some(g.as_str())
+        })
+    };
+    for (k, (dep, raw)) in op.depends_on().iter().zip(depends).enumerate() {
+        if !earlier_id(dep) && !earlier_group(dep) {
+            let at = here.key("dependsOn");
+            let at = at.index(k);
+            let why = if ids.get(i).and_then(Option::as_deref) == Some(dep.as_str())
+                || own_group == Some(dep.as_str())
+            {
+                "itself or its own group"
+            } else if ids.iter().flatten().any(|id| profile.same_id(id, dep)) {
+                "a later request"
+            } else {
+                "nothing in the batch"
+            };
+            return Err(r.error_at(
+                K::DanglingReference,
+                raw,
+                format!(
+                    "expected the id or atomicity group of a preceding request {}, found \"{dep}\", which names {why}",
+                    At(&at)
+                ),
+            ));
+        }
+    }
+    let (Some(target), Some(url_raw)) = (op.target(), url) else {
+        return Ok(());
+    };
+    let Some(reference) = url_reference(target) else {
+        return Ok(());
+    };
+    // `$metadata`, `$batch`... are resources, not references, unless an id says otherwise.
+    let Some(j) = ids.iter().position(|id| {
+        id.as_deref()
+            .is_some_and(|id| profile.same_id(id, reference))
+    }) else {
+        return Ok(());
+    };
+    let at = here.key("url");
+    if j >= i {
+        return Err(r.error_at(
+            K::DanglingReference,
+            url_raw,
+            format!(
+                "expected a reference to a preceding request {}, found ${reference}, which names {}",
+                At(&at),
+                if j == i { "itself" } else { "a later request" }
+            ),
+        ));
+    }
+    let declared = op.depends_on().iter().any(|d| {
+        profile.same_id(d, reference)
+            || groups
+                .iter()
+                .any(|(g, start)| profile.same_id(d, g) && *start <= j)
+    });
+    if !declared {
+        r.tolerate(ToleranceKind::UndeclaredDependency, url_raw, |r| {
+            r.error_at(
+                K::DanglingReference,
+                url_raw,
+                format!(
+                    "expected \"{reference}\" in dependsOn for the reference {}, found {}",
+                    At(&at),
+                    if op.depends_on().is_empty() {
+                        "no dependsOn".to_owned()
+                    } else {
+                        Shown(&format!("dependsOn {:?}", op.depends_on())).to_string()
+                    }
+                ),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes OData JSON (or Graph's profile of it).
+pub(crate) fn encode(
+    message: &BatchMessage,
+    profile: Profile,
+    options: &EncodeOptions,
+) -> Result<Encoded, EncodeError> {
+    let mut out = Out::new();
+    match message {
+        BatchMessage::Request(batch) => encode_requests(&mut out, batch, profile, options)?,
+        BatchMessage::Response(batch) => encode_responses(&mut out, batch, options)?,
+    }
+    Ok(out.finish())
+}
+
+/// Reports the batch options OData JSON has no member for.
+fn options_lost<T>(out: &mut Out, batch: &Batch<T>) {
+    let o = &batch.options;
+    if o.continue_on_error.is_some() {
+        // A `Prefer` header of the outer HTTP request, not part of the document.
+        out.lost.push(Lost::Option {
+            name: "continue_on_error",
+        });
+    }
+    if o.all_or_none.is_some() {
+        out.lost.push(Lost::Option {
+            name: "all_or_none",
+        });
+    }
+    if o.halt_on_error.is_some() {
+        out.lost.push(Lost::Option {
+            name: "halt_on_error",
+        });
+    }
+    if o.collate_subrequests.is_some() {
+        out.lost.push(Lost::Option {
+            name: "collate_subrequests",
+        });
+    }
+    if o.has_errors.is_some() {
+        out.lost.push(Lost::Option { name: "has_errors" });
+    }
+}
+
+fn group_names<T>(batch: &Batch<T>) -> Vec<&str> {
+    batch
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Group(g) => g.id.as_deref(),
+            Item::Operation(_) => None,
+        })
+        .collect()
+}
+
+/// A name for every group: its own, or one invented.
+fn group_ids<'m, T>(batch: &'m Batch<T>, ids: &[Cow<'m, str>]) -> Vec<Option<Cow<'m, str>>> {
+    let mut taken: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    taken.extend(group_names(batch).iter().map(|s| (*s).to_owned()));
+    let mut next = 1;
+    batch
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Operation(_) => None,
+            Item::Group(g) => Some(match &g.id {
+                Some(id) => Cow::Borrowed(id.as_str()),
+                None => loop {
+                    let candidate = format!("g{next}");
+                    next += 1;
+                    if !taken.contains(&candidate) {
+                        taken.push(candidate.clone());
+                        break Cow::Owned(candidate);
+                    }
+                },
+            }),
+        })
+        .collect()
+}
+
+fn encode_requests(
+    out: &mut Out,
+    batch: &Batch<SubRequest>,
+    profile: Profile,
+    options: &EncodeOptions,
+) -> Result<(), EncodeError> {
+    let count = batch.operation_count();
+    if profile == Profile::Graph && count > GRAPH_MAX_REQUESTS {
+        return Err(EncodeError::new(
+            EncodeErrorKind::TooManyOperations,
+            None,
+            format!(
+                "expected at most {GRAPH_MAX_REQUESTS} requests in a Microsoft Graph batch, found {count}"
+            ),
+        ));
+    }
+    options_lost(out, batch);
+    let ops: Vec<&SubRequest> = batch.operations().collect();
+    let ids = ids_for(
+        &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
+        &group_names(batch),
+        options,
+        &mut out.lost,
+    )?;
+    let groups = group_ids(batch, &ids);
+    out.begin_object();
+    out.key("requests");
+    out.begin_array();
+    let mut n = 0;
+    for (item_index, item) in batch.items.iter().enumerate() {
+        if let Item::Group(g) = item {
+            if !g.part_headers.is_empty() {
+                out.lost.push(Lost::PartHeaders { operation: None });
+            }
+            if !g.extra.is_empty() {
+                for (name, _) in g.extra.iter() {
+                    out.lost.push(Lost::Member {
+                        operation: None,
+                        name: name.to_owned(),
+                    });
+                }
+            }
+        }
+        for op in item.operations() {
+            out.element();
+            out.begin_object();
+            out.member_str("id", &ids[n]);
+            if let Some(group) = &groups[item_index] {
+                out.member_str("atomicityGroup", group);
+            }
+            if !op.depends_on.is_empty() {
+                out.key("dependsOn");
+                out.begin_array();
+                for dep in &op.depends_on {
+                    out.element();
+                    out.string(dep);
+                }
+                out.end_array();
+            }
+            out.member_str("method", op.method.as_str());
+            out.member_str("url", &op.target);
+            let mut headers = Cow::Borrowed(&op.headers);
+            if profile == Profile::Graph
+                && !op.body.is_empty()
+                && !op.headers.contains("content-type")
+                && is_json(&op.body)
+            {
+                headers.to_mut().append("Content-Type", "application/json");
+                out.lost.push(Lost::ContentTypeAdded { operation: n });
+            }
+            if !headers.is_empty() {
+                out.key("headers");
+                out.header_object(&headers, n)?;
+            }
+            if !op.body.is_empty() {
+                out.key("body");
+                out.body_by_media(&op.body, media_kind(&headers), n)?;
+            }
+            if !op.part_headers.is_empty() {
+                out.lost.push(Lost::PartHeaders { operation: Some(n) });
+            }
+            out.extra(&op.extra, REQUEST_MEMBERS, Some(n))?;
+            out.end_object();
+            n += 1;
+        }
+    }
+    out.end_array();
+    out.extra(&batch.extra, &["requests"], None)?;
+    out.end_object();
+    Ok(())
+}
+
+fn encode_responses(
+    out: &mut Out,
+    batch: &Batch<SubResponse>,
+    options: &EncodeOptions,
+) -> Result<(), EncodeError> {
+    options_lost(out, batch);
+    let ops: Vec<&SubResponse> = batch.operations().collect();
+    let ids = ids_for(
+        &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
+        &group_names(batch),
+        options,
+        &mut out.lost,
+    )?;
+    let groups = group_ids(batch, &ids);
+    out.begin_object();
+    out.key("responses");
+    out.begin_array();
+    let mut n = 0;
+    for (item_index, item) in batch.items.iter().enumerate() {
+        for op in item.operations() {
+            out.element();
+            out.begin_object();
+            out.member_str("id", &ids[n]);
+            if op.omitted {
+                out.lost.push(Lost::Omitted { operation: n });
+            }
+            out.key("status");
+            out.number(op.status.as_u16());
+            if !op.headers.is_empty() {
+                out.key("headers");
+                out.header_object(&op.headers, n)?;
+            }
+            // CAP and the specification's examples put the group after the headers.
+            if let Some(group) = &groups[item_index] {
+                out.member_str("atomicityGroup", group);
+            }
+            if !op.body.is_empty() {
+                out.key("body");
+                out.body_by_media(&op.body, media_kind(&op.headers), n)?;
+            }
+            if op.reason.is_some() {
+                out.lost.push(Lost::Reason { operation: n });
+            }
+            if !op.part_headers.is_empty() {
+                out.lost.push(Lost::PartHeaders { operation: Some(n) });
+            }
+            out.extra(&op.extra, RESPONSE_MEMBERS, Some(n))?;
+            out.end_object();
+            n += 1;
+        }
+    }
+    out.end_array();
+    if let Some(link) = &batch.options.next_link {
+        out.member_str("@nextLink", link);
+    }
+    let mut defined = vec!["responses"];
+    if batch.options.next_link.is_some() {
+        defined.extend_from_slice(NEXT_LINKS);
+    }
+    out.extra(&batch.extra, &defined, None)?;
+    out.end_object();
+    Ok(())
+}
