@@ -1,30 +1,29 @@
 //! The `batchwire` command: inspect, validate and convert HTTP batch envelopes.
 //!
 //! ```text
-//! batchwire inspect  [FILE|-] [--content-type CT] [--dialect D] [--strict] [--request|--response] [--json]
-//! batchwire validate [FILE|-] [--content-type CT] [--dialect D] [--strict] [--request|--response]
-//! batchwire convert  [FILE|-] --to multipart [--dialect D] [--boundary B] [--content-type CT] [--strict]
+//! batchwire inspect  [FILE|-] [--content-type CT] [--format F] [--dialect D] [--strict] [--request|--response] [--json]
+//! batchwire validate [FILE|-] [--content-type CT] [--format F] [--dialect D] [--strict] [--request|--response]
+//! batchwire convert  [FILE|-] [--from F] --to F [--dialect D] [--boundary B] [--content-type CT] [--strict]
 //! ```
 //!
 //! `inspect --json` prints the document described in `docs/inspect-json.md`, whose shape is
-//! stable. Exit status: 0 on success, 1 when the input is not a valid batch, 2 on a usage
-//! or I/O error.
+//! stable. Exit status: 0 on success, 1 when the input is not a valid batch (or cannot be
+//! written in the format asked for), 2 on a usage or I/O error.
 #![forbid(unsafe_code)]
 
 mod render;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use batchwire::multipart::{
-    self, DecodeOptions, Decoded, Dialect, Event, Status, StreamDecoder, WriteOptions,
-};
-use batchwire::{Format, MessageKind};
+use batchwire::multipart::{self, DecodeOptions, Dialect, Status, StreamDecoder, WriteOptions};
+use batchwire::{BatchMessage, Format, MessageKind, ParseError, Tolerance, json};
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 
-/// Inspect, validate and convert HTTP batch envelopes (OData $batch, Google and Azure batches).
+/// Inspect, validate and convert HTTP batch envelopes: OData $batch (multipart and JSON),
+/// Microsoft Graph, Salesforce Composite, Asana, Meta, Google and Azure batches.
 #[derive(Debug, Parser)]
 #[command(name = "batchwire", version, about)]
 struct Cli {
@@ -47,15 +46,15 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
-    /// Read a batch and write it in another format or dialect: the body on standard output,
-    /// its Content-Type (and anything the target cannot carry) on standard error.
+    /// Read a batch and write it in another format or dialect: the body on standard output;
+    /// its Content-Type, and anything the target cannot carry, on standard error.
     Convert {
         #[command(flatten)]
         input: InputArgs,
-        /// The format to write: multipart.
+        /// The format to write (see --format).
         #[arg(long, value_name = "F")]
         to: String,
-        /// The batch boundary to write (default: a fresh one).
+        /// The batch boundary to write, for multipart (default: a fresh one).
         #[arg(long, value_name = "B")]
         boundary: Option<String>,
     },
@@ -65,25 +64,105 @@ enum Command {
 struct InputArgs {
     /// The payload file; `-` or nothing reads standard input.
     file: Option<PathBuf>,
-    /// The batch's Content-Type (with its boundary); without it the boundary is taken from
-    /// the first delimiter line.
+    /// The batch's Content-Type (for multipart, with its boundary); without it the boundary
+    /// is taken from the first delimiter line.
     #[arg(long, value_name = "CT")]
     content_type: Option<String>,
-    /// The payload format: multipart or auto.
-    #[arg(long, value_name = "F", default_value = "auto")]
+    /// The payload format: auto, multipart, odata-json, msgraph, salesforce-composite,
+    /// salesforce-composite-batch, salesforce-composite-graph, salesforce-sobject-tree,
+    /// salesforce-sobject-collections, asana or meta-graph.
+    #[arg(long, alias = "from", value_name = "F", default_value = "auto")]
     format: String,
-    /// Rules of one flavour of batch: odata-v2, odata-v3, odata-v4, google, azure.
+    /// Multipart rules of one flavour: odata-v2, odata-v3, odata-v4, google, azure. For
+    /// convert, the dialect written.
     #[arg(long, value_name = "D")]
     dialect: Option<Dialect>,
-    /// Follow RFC 2046, RFC 9110/9112 and the OData batch rules to the letter.
+    /// Follow the specifications to the letter (RFC 2046, RFC 9110/9112, the OData and
+    /// vendor rules).
     #[arg(long)]
     strict: bool,
-    /// The payload holds requests (detected from the first start line otherwise).
+    /// The payload holds requests (detected otherwise).
     #[arg(long, conflicts_with = "response")]
     request: bool,
     /// The payload holds responses.
     #[arg(long)]
     response: bool,
+}
+
+impl InputArgs {
+    fn content_type(&self) -> Option<&[u8]> {
+        self.content_type.as_deref().map(str::as_bytes)
+    }
+
+    fn kind(&self) -> Option<MessageKind> {
+        if self.request {
+            Some(MessageKind::Request)
+        } else if self.response {
+            Some(MessageKind::Response)
+        } else {
+            None
+        }
+    }
+
+    /// The format named, or the one the content type and the first bytes say.
+    fn format(&self, head: &[u8]) -> Result<Format, String> {
+        if self.format == "auto" {
+            return Format::detect(self.content_type(), head).ok_or_else(|| {
+                "cannot tell the format of the payload: give --format or --content-type".to_owned()
+            });
+        }
+        parse_format(&self.format)
+    }
+
+    fn multipart_options(&self, dialect: Option<Dialect>) -> DecodeOptions {
+        let mut options = if self.strict {
+            DecodeOptions::strict()
+        } else {
+            DecodeOptions::lenient()
+        };
+        if let Some(dialect) = dialect {
+            options = options.with_dialect(dialect);
+        }
+        match self.kind() {
+            Some(kind) => options.with_kind(kind),
+            None => options,
+        }
+    }
+
+    fn json_options(&self) -> json::DecodeOptions {
+        let options = if self.strict {
+            json::DecodeOptions::strict()
+        } else {
+            json::DecodeOptions::lenient()
+        };
+        match self.kind() {
+            Some(kind) => options.with_kind(kind),
+            None => options,
+        }
+    }
+}
+
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::ALL
+        .into_iter()
+        .find(|f| f.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!(
+                "unknown format {name:?}: expected auto or one of {}",
+                names.join(", ")
+            )
+        })
+}
+
+/// A batch read whole, in any format.
+#[derive(Debug)]
+pub(crate) struct ReadBatch {
+    pub(crate) message: BatchMessage,
+    pub(crate) tolerated: Vec<Tolerance>,
+    pub(crate) format: Format,
+    /// The multipart boundary, for multipart input.
+    pub(crate) boundary: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -99,88 +178,148 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
-        Command::Inspect { input, json: true } => {
-            let payload = read_input(input.file.as_ref())?;
-            let decoded = match decode(input, &payload)? {
-                Ok(decoded) => decoded,
-                Err(e) => return Ok(report_error(&e)),
-            };
-            let mut out = io::stdout().lock();
-            finish_output(render::json(&decoded, &mut out).and_then(|()| out.flush()))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Inspect { input, json: false } => {
-            let mut out = io::stdout().lock();
-            let mut table = render::Table::new(&mut out);
-            let outcome = stream(input, |event| table.row(event))?;
-            finish_output(Ok(()))?;
-            match outcome {
-                Ok(summary) => {
-                    for t in &summary.tolerated {
-                        eprintln!("warning: {t}");
-                    }
-                    finish_output(writeln!(out, "{}", summary.line()).and_then(|()| out.flush()))?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => Ok(report_error(&e)),
-            }
-        }
+        Command::Inspect { input, json } => inspect(input, *json),
+        Command::Validate { input } => validate(input),
         Command::Convert {
             input,
             to,
             boundary,
-        } => {
-            let payload = read_input(input.file.as_ref())?;
-            // `--dialect` names the dialect written; the input is read by the common rules.
-            let reading = InputArgs {
-                dialect: None,
-                ..input.clone()
-            };
-            let decoded = match decode(&reading, &payload)? {
-                Ok(decoded) => decoded,
-                Err(e) => return Ok(report_error(&e)),
-            };
-            for t in &decoded.tolerated {
-                eprintln!("warning: {t}");
+        } => convert(input, to, boundary.as_deref()),
+    }
+}
+
+fn inspect(input: &InputArgs, as_json: bool) -> Result<ExitCode, String> {
+    let mut source = Source::open(input.file.as_ref())?;
+    let head = source.head()?;
+    let format = input.format(&head)?;
+    let mut out = io::stdout().lock();
+    if format == Format::Multipart && !as_json {
+        let mut table = render::Table::new(&mut out);
+        let outcome = stream(input, &mut source, |event| table.row(event))?;
+        return match outcome {
+            Ok(summary) => {
+                warn(&summary.tolerated);
+                finish_output(writeln!(out, "{}", summary.line()).and_then(|()| out.flush()))?;
+                Ok(ExitCode::SUCCESS)
             }
-            if to != "multipart" {
-                return Err(format!(
-                    "unknown format {to:?} to write: expected multipart"
-                ));
-            }
-            let mut options = WriteOptions::new(input.dialect.unwrap_or_default());
-            if let Some(b) = boundary {
-                options = options.with_boundary(b.clone());
-            }
-            let written = match multipart::write_message(&decoded.message, &options) {
-                Ok(written) => written,
+            Err(e) => Ok(report_error(&e)),
+        };
+    }
+    let read = match read_whole(input, format, &source.rest()?) {
+        Ok(read) => read,
+        Err(e) => return Ok(report_error(&e)),
+    };
+    if as_json {
+        finish_output(render::json(&read, &mut out).and_then(|()| out.flush()))?;
+    } else {
+        warn(&read.tolerated);
+        let mut table = render::Table::new(&mut out);
+        let summary = render::Summary::of(&read);
+        finish_output(
+            render::events(&read.message, |event| table.row(event))
+                .and_then(|()| writeln!(out, "{}", summary.line()))
+                .and_then(|()| out.flush()),
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(input: &InputArgs) -> Result<ExitCode, String> {
+    let mut source = Source::open(input.file.as_ref())?;
+    let head = source.head()?;
+    let format = input.format(&head)?;
+    let summary = if format == Format::Multipart {
+        match stream(input, &mut source, |_| Ok(()))? {
+            Ok(summary) => summary,
+            Err(e) => return Ok(report_error(&e)),
+        }
+    } else {
+        match read_whole(input, format, &source.rest()?) {
+            Ok(read) => render::Summary::of(&read),
+            Err(e) => return Ok(report_error(&e)),
+        }
+    };
+    warn(&summary.tolerated);
+    let mode = if input.strict { "strict" } else { "lenient" };
+    println!("valid: {} ({mode})", summary.line());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn convert(input: &InputArgs, to: &str, boundary: Option<&str>) -> Result<ExitCode, String> {
+    let target = parse_format(to)?;
+    let mut source = Source::open(input.file.as_ref())?;
+    let head = source.head()?;
+    let format = input.format(&head)?;
+    // `--dialect` names the dialect written; the input is read by the common rules.
+    let reading = InputArgs {
+        dialect: None,
+        ..input.clone()
+    };
+    let read = match read_whole(&reading, format, &source.rest()?) {
+        Ok(read) => read,
+        Err(e) => return Ok(report_error(&e)),
+    };
+    warn(&read.tolerated);
+    let (headers, body) = if let Some(json_format) = target.as_json() {
+        let encoded =
+            match json::encode(&read.message, json_format, &json::EncodeOptions::default()) {
+                Ok(encoded) => encoded,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return Ok(ExitCode::from(1));
                 }
             };
-            for dropped in &written.report.dropped {
-                eprintln!("warning: {dropped}");
-            }
-            for (name, value) in &written.headers {
-                eprintln!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
-            }
-            let mut out = io::stdout().lock();
-            finish_output(out.write_all(&written.body).and_then(|()| out.flush()))?;
-            Ok(ExitCode::SUCCESS)
+        for lost in &encoded.lost {
+            eprintln!("warning: {lost}");
         }
-        Command::Validate { input } => match stream(input, |_| Ok(()))? {
-            Ok(summary) => {
-                for t in &summary.tolerated {
-                    eprintln!("warning: {t}");
-                }
-                let mode = if input.strict { "strict" } else { "lenient" };
-                println!("valid: {} ({mode})", summary.line());
-                Ok(ExitCode::SUCCESS)
+        (
+            vec![("content-type".to_owned(), "application/json".to_owned())],
+            encoded.bytes,
+        )
+    } else {
+        let mut options = WriteOptions::new(input.dialect.unwrap_or_default());
+        if let Some(b) = boundary {
+            options = options.with_boundary(b.to_owned());
+        }
+        let written = match multipart::write_message(&read.message, &options) {
+            Ok(written) => written,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
             }
-            Err(e) => Ok(report_error(&e)),
-        },
+        };
+        for dropped in &written.report.dropped {
+            eprintln!("warning: {dropped}");
+        }
+        let headers = written
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        (headers, written.body)
+    };
+    for (name, value) in headers {
+        eprintln!("{name}: {value}");
     }
+    let mut out = io::stdout().lock();
+    finish_output(out.write_all(&body).and_then(|()| out.flush()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn warn(tolerated: &[Tolerance]) {
+    for t in tolerated {
+        eprintln!("warning: {t}");
+    }
+}
+
+fn report_error(error: &ParseError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(1)
 }
 
 /// A reader such as `head` that stops early is not a failure.
@@ -191,48 +330,100 @@ fn finish_output(written: io::Result<()>) -> Result<(), String> {
     }
 }
 
-/// Reads the input chunk by chunk with the incremental decoder, handing each event to
-/// `each` as soon as it is complete; the outer error is a usage or I/O error.
-fn stream(
-    input: &InputArgs,
-    mut each: impl FnMut(&Event) -> io::Result<()>,
-) -> Result<Result<render::Summary, batchwire::ParseError>, String> {
-    const CHUNK: usize = 64 << 10;
-    let mut reader: Box<dyn Read> = match &input.file {
-        Some(path) if path.as_os_str() != "-" => Box::new(
-            std::fs::File::open(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        ),
-        _ => Box::new(io::stdin().lock()),
-    };
-    let content_type = input.content_type.as_deref().map(str::as_bytes);
-    let mut chunk = vec![0; CHUNK];
-    let mut first = true;
-    let mut decoder: Option<StreamDecoder> = None;
-    let mut summary = render::Summary::default();
-    loop {
-        let n = loop {
-            match reader.read(&mut chunk) {
-                Ok(n) => break n,
+/// The input file or standard input, read in chunks; the first chunk is kept for format
+/// detection.
+struct Source {
+    reader: Box<dyn io::Read>,
+    head: Option<Vec<u8>>,
+}
+
+const CHUNK: usize = 64 << 10;
+
+impl Source {
+    fn open(file: Option<&PathBuf>) -> Result<Source, String> {
+        let reader: Box<dyn io::Read> = match file {
+            Some(path) if path.as_os_str() != "-" => Box::new(
+                std::fs::File::open(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            ),
+            _ => Box::new(io::stdin().lock()),
+        };
+        Ok(Source { reader, head: None })
+    }
+
+    /// The next chunk; empty at the end of the input.
+    fn chunk(&mut self) -> Result<Vec<u8>, String> {
+        if let Some(head) = self.head.take() {
+            return Ok(head);
+        }
+        let mut chunk = vec![0; CHUNK];
+        loop {
+            match self.reader.read(&mut chunk) {
+                Ok(n) => {
+                    chunk.truncate(n);
+                    return Ok(chunk);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(format!("cannot read the input: {e}")),
             }
-        };
-        if first {
-            first = false;
-            check_format(input, content_type, &chunk[..n])?;
-            decoder = match StreamDecoder::new(content_type, &options(input)) {
-                Ok(d) => Some(d),
-                Err(e) => return Ok(Err(e)),
-            };
         }
-        let Some(decoder) = decoder.as_mut() else {
-            return Err("the decoder was not made".into());
-        };
-        if n == 0 {
+    }
+
+    /// The first chunk, kept to be read again.
+    fn head(&mut self) -> Result<Vec<u8>, String> {
+        let head = self.chunk()?;
+        self.head = Some(head.clone());
+        Ok(head)
+    }
+
+    /// Everything not read yet.
+    fn rest(mut self) -> Result<Bytes, String> {
+        let mut all = self.head.take().unwrap_or_default();
+        self.reader
+            .read_to_end(&mut all)
+            .map_err(|e| format!("cannot read the input: {e}"))?;
+        Ok(Bytes::from(all))
+    }
+}
+
+/// Reads the whole payload.
+fn read_whole(input: &InputArgs, format: Format, payload: &Bytes) -> Result<ReadBatch, ParseError> {
+    if let Some(json_format) = format.as_json() {
+        return json::decode(payload, json_format, &input.json_options()).map(|d| ReadBatch {
+            message: d.message,
+            tolerated: d.tolerated,
+            format,
+            boundary: None,
+        });
+    }
+    let options = input.multipart_options(input.dialect);
+    multipart::decode(payload, input.content_type(), &options).map(|d| ReadBatch {
+        message: d.message,
+        tolerated: d.tolerated,
+        format,
+        boundary: Some(d.boundary),
+    })
+}
+
+/// Reads a multipart input chunk by chunk with the incremental decoder, handing each event
+/// to `each` as soon as it is complete; the outer error is a usage or I/O error.
+fn stream(
+    input: &InputArgs,
+    source: &mut Source,
+    mut each: impl FnMut(&multipart::Event) -> io::Result<()>,
+) -> Result<Result<render::Summary, ParseError>, String> {
+    let options = input.multipart_options(input.dialect);
+    let mut decoder = match StreamDecoder::new(input.content_type(), &options) {
+        Ok(d) => d,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut summary = render::Summary::new(Format::Multipart);
+    loop {
+        let chunk = source.chunk()?;
+        if chunk.is_empty() {
             decoder.finish();
         } else {
-            decoder.feed(&chunk[..n]);
+            decoder.feed(&chunk);
         }
         loop {
             match decoder.next_event() {
@@ -242,82 +433,14 @@ fn stream(
                 }
                 Ok(Status::NeedMore) => break,
                 Ok(Status::End) => {
-                    summary.finish(decoder);
+                    summary.finish(&decoder);
                     return Ok(Ok(summary));
                 }
                 Err(e) => return Ok(Err(e)),
             }
         }
-        if n == 0 {
+        if chunk.is_empty() {
             return Err("the decoder wants more input after the end".into());
         }
     }
-}
-
-fn options(input: &InputArgs) -> DecodeOptions {
-    let mut options = if input.strict {
-        DecodeOptions::strict()
-    } else {
-        DecodeOptions::lenient()
-    };
-    if let Some(dialect) = input.dialect {
-        options = options.with_dialect(dialect);
-    }
-    if input.request {
-        options = options.with_kind(MessageKind::Request);
-    } else if input.response {
-        options = options.with_kind(MessageKind::Response);
-    }
-    options
-}
-
-/// The format named or detected must be one this command streams.
-fn check_format(input: &InputArgs, content_type: Option<&[u8]>, head: &[u8]) -> Result<(), String> {
-    let format = match input.format.as_str() {
-        "auto" => Format::detect(content_type, head).ok_or_else(|| {
-            "cannot tell the format of the payload: give --format or --content-type".to_owned()
-        })?,
-        "multipart" => Format::Multipart,
-        other => {
-            return Err(format!(
-                "unknown format {other:?}: expected multipart or auto"
-            ));
-        }
-    };
-    match format {
-        Format::Multipart => Ok(()),
-        _ => Err(format!("the {} format cannot be read yet", format.name())),
-    }
-}
-
-fn report_error(error: &batchwire::ParseError) -> ExitCode {
-    eprintln!("error: {error}");
-    ExitCode::from(1)
-}
-
-fn read_input(file: Option<&PathBuf>) -> Result<Bytes, String> {
-    let mut buf = Vec::new();
-    match file {
-        Some(path) if path.as_os_str() != "-" => {
-            buf =
-                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        }
-        _ => {
-            io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
-        }
-    }
-    Ok(Bytes::from(buf))
-}
-
-/// Decodes the whole payload; the outer error is a usage error, the inner one a payload
-/// error.
-fn decode(
-    input: &InputArgs,
-    payload: &Bytes,
-) -> Result<Result<Decoded, batchwire::ParseError>, String> {
-    let content_type = input.content_type.as_deref().map(str::as_bytes);
-    check_format(input, content_type, payload)?;
-    Ok(multipart::decode(payload, content_type, &options(input)))
 }

@@ -3,15 +3,20 @@
 use std::io::{self, Write};
 
 use base64::Engine as _;
-use batchwire::multipart::{Decoded, Event, StreamDecoder};
-use batchwire::{BatchMessage, Headers, Item, MessageKind, SubRequest, SubResponse, Tolerance};
+use batchwire::multipart::{Event, StreamDecoder};
+use batchwire::{
+    BatchMessage, Format, Headers, Item, MessageKind, SubRequest, SubResponse, Tolerance,
+};
+
+use crate::ReadBatch;
 use serde_json::{Map, Value, json};
 
-/// What a streamed batch held, for the last line of `inspect` and for `validate`.
-#[derive(Debug, Default)]
+/// What a batch held, for the last line of `inspect` and for `validate`.
+#[derive(Debug)]
 pub(crate) struct Summary {
+    format: Format,
     kind: Option<MessageKind>,
-    boundary: String,
+    boundary: Option<String>,
     items: usize,
     operations: usize,
     in_group: bool,
@@ -19,6 +24,35 @@ pub(crate) struct Summary {
 }
 
 impl Summary {
+    pub(crate) fn new(format: Format) -> Summary {
+        Summary {
+            format,
+            kind: None,
+            boundary: None,
+            items: 0,
+            operations: 0,
+            in_group: false,
+            tolerated: Vec::new(),
+        }
+    }
+
+    /// The summary of a batch read whole.
+    pub(crate) fn of(read: &ReadBatch) -> Summary {
+        let (items, operations) = match &read.message {
+            BatchMessage::Request(b) => (b.items.len(), b.operation_count()),
+            BatchMessage::Response(b) => (b.items.len(), b.operation_count()),
+        };
+        Summary {
+            format: read.format,
+            kind: Some(read.message.kind()),
+            boundary: read.boundary.clone(),
+            items,
+            operations,
+            in_group: false,
+            tolerated: read.tolerated.clone(),
+        }
+    }
+
     pub(crate) fn count(&mut self, event: &Event) {
         match event {
             Event::GroupStart { .. } => {
@@ -37,10 +71,7 @@ impl Summary {
 
     pub(crate) fn finish(&mut self, decoder: &StreamDecoder) {
         self.kind = decoder.kind();
-        decoder
-            .boundary()
-            .unwrap_or_default()
-            .clone_into(&mut self.boundary);
+        self.boundary = decoder.boundary().map(str::to_owned);
         self.tolerated = decoder.tolerated().to_vec();
         self.tolerated.sort_by_key(|t| t.offset);
     }
@@ -48,14 +79,50 @@ impl Summary {
     /// `request batch (multipart, boundary "b"): 5 operations in 4 items`.
     pub(crate) fn line(&self) -> String {
         let kind = self.kind.unwrap_or(MessageKind::Request).as_str();
+        let source = match &self.boundary {
+            Some(b) => format!("{}, boundary {b:?}", self.format.name()),
+            None => self.format.name().to_owned(),
+        };
         format!(
-            "{kind} batch (multipart, boundary {:?}): {} operation{} in {} item{}",
-            self.boundary,
+            "{kind} batch ({source}): {} operation{} in {} item{}",
             self.operations,
             plural(self.operations),
             self.items,
             plural(self.items)
         )
+    }
+}
+
+/// Hands the items of a batch read whole to `each` as the events a stream would give.
+pub(crate) fn events(
+    message: &BatchMessage,
+    mut each: impl FnMut(&Event) -> io::Result<()>,
+) -> io::Result<()> {
+    fn walk<T: Clone>(
+        items: &[Item<T>],
+        wrap: impl Fn(T) -> Event,
+        each: &mut impl FnMut(&Event) -> io::Result<()>,
+    ) -> io::Result<()> {
+        for item in items {
+            match item {
+                Item::Operation(op) => each(&wrap(op.clone()))?,
+                Item::Group(group) => {
+                    each(&Event::GroupStart {
+                        part_headers: group.part_headers.clone(),
+                        boundary: String::new(),
+                    })?;
+                    for op in &group.operations {
+                        each(&wrap(op.clone()))?;
+                    }
+                    each(&Event::GroupEnd)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    match message {
+        BatchMessage::Request(b) => walk(&b.items, Event::Request, &mut each),
+        BatchMessage::Response(b) => walk(&b.items, Event::Response, &mut each),
     }
 }
 
@@ -134,7 +201,7 @@ fn body_cell(body: &[u8], headers: &Headers) -> String {
 }
 
 /// The JSON document of `docs/inspect-json.md`.
-pub(crate) fn json(decoded: &Decoded, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn json(decoded: &ReadBatch, out: &mut impl Write) -> io::Result<()> {
     let (kind, items) = match &decoded.message {
         BatchMessage::Request(batch) => ("request", json_items(&batch.items, request_json)),
         BatchMessage::Response(batch) => ("response", json_items(&batch.items, response_json)),
@@ -146,7 +213,7 @@ pub(crate) fn json(decoded: &Decoded, out: &mut impl Write) -> io::Result<()> {
         .collect();
     let doc = json!({
         "kind": kind,
-        "format": "multipart",
+        "format": decoded.format.name(),
         "boundary": decoded.boundary,
         "items": items,
         "tolerated": tolerated,

@@ -191,12 +191,93 @@ fn unreadable_input_is_a_usage_error() {
         text(&unknown.stderr),
         "error: cannot tell the format of the payload: give --format or --content-type\n"
     );
-    // The facade recognises JSON batches; the command does not read them yet.
-    let json = batchwire(&["inspect"], Some(b"{\"requests\":[]}"));
-    assert_eq!(json.status.code(), Some(2));
+    let format = batchwire(&["inspect", "--format", "soap"], Some(b""));
+    assert_eq!(format.status.code(), Some(2));
+    assert!(text(&format.stderr).starts_with(
+        "error: unknown format \"soap\": expected auto or one of multipart, odata-json,"
+    ));
+}
+
+#[test]
+fn json_batches_are_inspected_validated_and_converted() {
+    let request = br#"{"requests":[{"id":"r1","method":"get","url":"Customers(1)"},{"id":"c1","method":"post","url":"Customers","atomicityGroup":"g1","headers":{"content-type":"application/json"},"body":{"ID":7,"big":12345678901234567890}}]}"#;
+    let out = batchwire(&["inspect"], Some(request));
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
-        text(&json.stderr),
-        "error: the odata-json format cannot be read yet\n"
+        text(&out.stdout),
+        "1     GET     Customers(1)                             id r1    0 B\n\
+         2     changeset\n\
+         2.1   POST    Customers                                id c1    35 B  application/json\n\
+         request batch (odata-json): 2 operations in 2 items\n"
+    );
+    let doc: Value =
+        serde_json::from_slice(&batchwire(&["inspect", "--json"], Some(request)).stdout).unwrap();
+    assert_eq!(doc["format"], "odata-json");
+    assert_eq!(doc["items"][1]["id"], "g1");
+    // A JSON body is its exact text: the big number is not rounded.
+    assert_eq!(
+        doc["items"][1]["items"][0]["body"],
+        r#"{"ID":7,"big":12345678901234567890}"#
+    );
+
+    let valid = batchwire(&["validate", "--strict"], Some(request));
+    assert_eq!(
+        text(&valid.stdout),
+        "valid: request batch (odata-json): 2 operations in 2 items (strict)\n"
+    );
+
+    let converted = batchwire(
+        &[
+            "convert",
+            "--to",
+            "multipart",
+            "--dialect",
+            "odata-v4",
+            "--boundary",
+            "b",
+        ],
+        Some(request),
+    );
+    assert!(converted.status.success());
+    assert_eq!(
+        text(&converted.stderr),
+        "warning: atomic group name \"g1\" dropped at item 2: multipart changesets have no name\n\
+         content-type: multipart/mixed; boundary=b\nodata-version: 4.0\n"
+    );
+    let back = batchwire(
+        &[
+            "convert",
+            "--from",
+            "multipart",
+            "--to",
+            "odata-json",
+            "--content-type",
+            "multipart/mixed; boundary=b",
+        ],
+        Some(&converted.stdout),
+    );
+    assert!(back.status.success(), "{}", text(&back.stderr));
+    let doc: Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!(
+        doc["requests"][1]["body"]["big"].to_string(),
+        "12345678901234567890"
+    );
+    assert_eq!(doc["requests"][0]["url"], "Customers(1)");
+
+    let broken = batchwire(
+        &["validate"],
+        Some(br#"{"requests":[{"id":"r1","id":"r2"}]}"#),
+    );
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        text(&broken.stderr).starts_with("error: "),
+        "{}",
+        text(&broken.stderr)
+    );
+    assert!(
+        text(&broken.stderr).contains("at byte "),
+        "{}",
+        text(&broken.stderr)
     );
 }
 

@@ -1549,7 +1549,11 @@ impl Step<'_, '_> {
                 "a request target of ASCII characters (or, leniently, UTF-8)",
             ));
         }
-        let first = at + target.iter().position(|b| !b.is_ascii()).unwrap_or_default();
+        let first = at
+            + target
+                .iter()
+                .position(|b| !b.is_ascii())
+                .unwrap_or_default();
         self.tolerate(first, T::NonAsciiTarget, |src| {
             ParseError::expected(
                 K::InvalidRequestLine,

@@ -10,7 +10,8 @@ const CT: &[u8] = b"multipart/mixed; boundary=b";
 /// UTF-8, which the owned model (a `String` target) then refused.
 #[test]
 fn a_target_that_is_not_utf8_is_refused_by_views_and_model_alike() {
-    let input = b"--b\r\nContent-Type: application/http\r\n\r\nGET caf\xff HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    let input =
+        b"--b\r\nContent-Type: application/http\r\n\r\nGET caf\xff HTTP/1.1\r\n\r\n\r\n--b--\r\n";
     for options in [DecodeOptions::lenient(), DecodeOptions::strict()] {
         let view = parse(input, Some(CT), &options).unwrap_err();
         let owned = decode(&Bytes::from_static(input), Some(CT), &options).unwrap_err();
@@ -25,9 +26,12 @@ fn a_target_that_is_not_utf8_is_refused_by_views_and_model_alike() {
 
 #[test]
 fn a_utf8_target_is_read_leniently_and_reported() {
-    let input = "--b\r\nContent-Type: application/http\r\n\r\nGET Caf\u{e9}s HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    let input =
+        "--b\r\nContent-Type: application/http\r\n\r\nGET Caf\u{e9}s HTTP/1.1\r\n\r\n\r\n--b--\r\n";
     let decoded = decode(&Bytes::from(input), Some(CT), &DecodeOptions::lenient()).unwrap();
-    let BatchMessage::Request(batch) = decoded.message else { panic!("a request batch") };
+    let BatchMessage::Request(batch) = decoded.message else {
+        panic!("a request batch")
+    };
     assert_eq!(batch.operations().next().unwrap().target, "Caf\u{e9}s");
     assert_eq!(decoded.tolerated[0].kind, ToleranceKind::NonAsciiTarget);
     assert_eq!(decoded.tolerated[0].offset, 46);
@@ -51,8 +55,14 @@ fn a_changeset_header_section_ended_leniently_streams_safely() {
             decoder.feed(chunk);
             loop {
                 match decoder.next_event() {
-                    Ok(Status::Event(batchwire_multipart::Event::GroupStart { part_headers, .. })) => {
-                        assert_eq!(part_headers.get("content-type"), Some(&b"multipart/m;boundary=c"[..]));
+                    Ok(Status::Event(batchwire_multipart::Event::GroupStart {
+                        part_headers,
+                        ..
+                    })) => {
+                        assert_eq!(
+                            part_headers.get("content-type"),
+                            Some(&b"multipart/m;boundary=c"[..])
+                        );
                         groups += 1;
                     }
                     Ok(Status::Event(_)) => {}
