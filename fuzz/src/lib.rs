@@ -188,3 +188,190 @@ fn strip_group_headers(message: &mut BatchMessage) {
         BatchMessage::Response(b) => strip(&mut b.items),
     }
 }
+
+/// A JSON format's decoder, then its writer and decoder again.
+pub fn json_round_trip(data: &[u8]) {
+    use batchwire_json::{DecodeOptions as JsonOptions, EncodeOptions, JsonFormat};
+    let Some((&selector, input)) = data.split_first() else {
+        return;
+    };
+    let format = JsonFormat::ALL[usize::from(selector & 0x0f) % JsonFormat::ALL.len()];
+    let options = if selector & 0x10 != 0 {
+        JsonOptions::strict()
+    } else {
+        JsonOptions::lenient()
+    };
+    let input = Bytes::copy_from_slice(input);
+    let decoded = match batchwire_json::decode(&input, format, &options) {
+        Ok(decoded) => decoded,
+        Err(err) => return check_error(&err, &input),
+    };
+    for t in &decoded.tolerated {
+        assert!(t.offset <= input.len());
+    }
+    let Ok(encoded) = batchwire_json::encode(&decoded.message, format, &EncodeOptions::default())
+    else {
+        return;
+    };
+    let lenient = JsonOptions::lenient().with_kind(decoded.message.kind());
+    let again = batchwire_json::decode(&encoded.bytes, format, &lenient)
+        .unwrap_or_else(|e| panic!("written {format} does not read back: {e}"));
+    // The operations, and the groups' names and sizes; a group's own members (a graph's
+    // `isSuccessful`) may be filled in by the writer when the input lacked them.
+    fn shape<T: std::fmt::Debug>(items: &[Item<T>]) -> Vec<String> {
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Operation(op) => format!("{op:?}"),
+                Item::Group(g) => format!("{:?} {:?}", g.id, g.operations),
+            })
+            .collect()
+    }
+    let items = |m: &BatchMessage| match m {
+        BatchMessage::Request(b) => shape(&b.items),
+        BatchMessage::Response(b) => shape(&b.items),
+    };
+    if encoded.lost.is_empty() && decoded.tolerated.is_empty() {
+        // A document read without tolerance comes back item for item; batch options the
+        // format requires (a `hasErrors` it must carry) may be filled in. A document read
+        // leniently may have members filled in (an `isSuccessful` it lacked).
+        assert_eq!(items(&again.message), items(&decoded.message), "written {format} reads back otherwise");
+    } else {
+        assert_eq!(again.message.operation_count(), decoded.message.operation_count());
+    }
+    // Written again, what was read back gives the same document.
+    let twice = batchwire_json::encode(&again.message, format, &EncodeOptions::default())
+        .expect("a batch read back from a written one writes again");
+    assert_eq!(twice.bytes, encoded.bytes, "{format} writing is not a fixpoint");
+}
+
+/// Builds a batch from the fuzzer's bytes.
+fn arbitrary_batch(u: &mut libfuzzer_sys::arbitrary::Unstructured<'_>) -> libfuzzer_sys::arbitrary::Result<BatchMessage> {
+    use batchwire_core::{AtomicGroup, Batch, SubRequest, SubResponse};
+    use http::{Method, StatusCode};
+    const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
+    fn text(u: &mut libfuzzer_sys::arbitrary::Unstructured<'_>, allowed: &[u8]) -> libfuzzer_sys::arbitrary::Result<String> {
+        let len = u.int_in_range(1..=12)?;
+        (0..len)
+            .map(|_| u.choose(allowed).map(|&b| char::from(b)))
+            .collect()
+    }
+    const TARGET: &[u8] = b"abcXYZ019()$/?=&,.'_~-";
+    const VALUE: &[u8] = b"abc XYZ 019;=/,";
+    let requests = u.arbitrary::<bool>()?;
+    let items = u.int_in_range(1..=6)?;
+    let mut op_count = 0;
+    let mut request_items = Vec::new();
+    let mut response_items = Vec::new();
+    for _ in 0..items {
+        let members = if u.ratio(1, 4)? { u.int_in_range(1..=3)? } else { 0 };
+        let mut reqs = Vec::new();
+        let mut resps = Vec::new();
+        for _ in 0..members.max(1) {
+            op_count += 1;
+            let body: Vec<u8> = u.arbitrary()?;
+            let mut headers = batchwire_core::Headers::new();
+            for _ in 0..u.int_in_range(0..=2)? {
+                headers.append(text(u, b"abcXYZ-")?, text(u, VALUE)?.trim().to_owned());
+            }
+            let id = if u.arbitrary::<bool>()? { Some(op_count.to_string()) } else { None };
+            let method = if members > 0 {
+                u.choose(&METHODS[1..])?.clone()
+            } else {
+                u.choose(&METHODS)?.clone()
+            };
+            let mut r = SubRequest::new(method, text(u, TARGET)?).with_body(body.clone());
+            r.headers = headers.clone();
+            r.id = id.clone();
+            let status = StatusCode::from_u16(u.int_in_range(100..=599)?).unwrap_or(StatusCode::OK);
+            let mut s = SubResponse::new(status).with_body(body);
+            s.headers = headers;
+            s.id = id;
+            reqs.push(r);
+            resps.push(s);
+        }
+        if members > 0 {
+            request_items.push(batchwire_core::Item::Group(AtomicGroup::new(reqs)));
+            response_items.push(batchwire_core::Item::Group(AtomicGroup::new(resps)));
+        } else {
+            request_items.push(batchwire_core::Item::Operation(reqs.remove(0)));
+            response_items.push(batchwire_core::Item::Operation(resps.remove(0)));
+        }
+    }
+    Ok(if requests {
+        BatchMessage::Request(Batch::from_items(request_items))
+    } else {
+        BatchMessage::Response(Batch::from_items(response_items))
+    })
+}
+
+/// The multipart writer, then the strict reader: the same bodies, targets and statuses;
+/// and writing what was read reads back to the same model.
+pub fn write_round_trip(data: &[u8]) {
+    use batchwire_multipart::{WriteOptions, write_message};
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let mut u = libfuzzer_sys::arbitrary::Unstructured::new(rest);
+    let Ok(model) = arbitrary_batch(&mut u) else {
+        return;
+    };
+    let dialect = Dialect::ALL[usize::from(selector) % Dialect::ALL.len()];
+    let options = WriteOptions::new(dialect);
+    let Ok(written) = write_message(&model, &options) else {
+        return;
+    };
+    let content_type = written.headers.get("content-type").map(|v| v.as_bytes().to_vec());
+    let strict = DecodeOptions::strict().with_dialect(dialect).with_kind(model.kind());
+    let read = decode(&written.body, content_type.as_deref(), &strict)
+        .unwrap_or_else(|e| panic!("the writer's {dialect} output does not read back: {e}"))
+        .message;
+    let bodies = |m: &BatchMessage| -> Vec<Bytes> {
+        match m {
+            BatchMessage::Request(b) => b.operations().map(|o| o.body.clone()).collect(),
+            BatchMessage::Response(b) => b.operations().map(|o| o.body.clone()).collect(),
+        }
+    };
+    assert_eq!(bodies(&read), bodies(&model));
+    match (&read, &model) {
+        (BatchMessage::Request(r), BatchMessage::Request(m)) => {
+            let starts = |b: &batchwire_core::BatchRequest| -> Vec<(String, String)> {
+                b.operations().map(|o| (o.method.to_string(), o.target.clone())).collect()
+            };
+            assert_eq!(starts(r), starts(m));
+        }
+        (BatchMessage::Response(r), BatchMessage::Response(m)) => {
+            let statuses = |b: &batchwire_core::BatchResponse| -> Vec<u16> {
+                b.operations().map(|o| o.status.as_u16()).collect()
+            };
+            assert_eq!(statuses(r), statuses(m));
+        }
+        _ => panic!("the kind changed"),
+    }
+    // What was read is a fixpoint: written again, it reads back equal.
+    let again = write_message(&read, &options).expect("a batch read back writes again");
+    let content_type = again.headers.get("content-type").map(|v| v.as_bytes().to_vec());
+    let mut reread = decode(&again.body, content_type.as_deref(), &strict)
+        .expect("the second writing reads back")
+        .message;
+    // Each writing draws fresh changeset boundaries, which the group's Content-Type shows.
+    let mut read = read;
+    for m in [&mut read, &mut reread] {
+        forget_changeset_boundaries(m);
+    }
+    assert_eq!(reread, read);
+}
+
+fn forget_changeset_boundaries(message: &mut BatchMessage) {
+    fn forget<T>(items: &mut [Item<T>]) {
+        for item in items {
+            if let Item::Group(g) = item {
+                g.part_headers.remove("content-type");
+            }
+        }
+    }
+    match message {
+        BatchMessage::Request(b) => forget(&mut b.items),
+        BatchMessage::Response(b) => forget(&mut b.items),
+    }
+}

@@ -79,6 +79,9 @@ pub enum WriteErrorKind {
     InvalidReason,
     /// A request target that is empty or holds whitespace or control characters.
     InvalidTarget,
+    /// A query (GET, HEAD) in an atomic group, or, in OData V2/V3, a request that changes
+    /// data outside one: a strict reader would refuse the batch.
+    MisplacedOperation,
     /// An atomic group in a format or dialect that has none.
     NestingUnsupported,
 }

@@ -84,3 +84,34 @@ fn a_changeset_header_section_ended_leniently_streams_safely() {
         }
     }
 }
+
+/// `fuzz/multipart_write`: the writer wrote a change outside a changeset in the OData V3
+/// dialect, which its own strict reader refuses. It now says so instead.
+#[test]
+fn the_writer_refuses_what_its_strict_reader_would() {
+    use batchwire_core::{AtomicGroup, BatchRequest, SubRequest, WriteErrorKind};
+    use batchwire_multipart::{Dialect, WriteOptions, write_request};
+    use http::Method;
+
+    let mut outside = BatchRequest::new();
+    outside.push(SubRequest::new(Method::DELETE, "Customers(1)"));
+    let err = write_request(&outside, &WriteOptions::new(Dialect::OdataV3)).unwrap_err();
+    assert_eq!(err.kind(), WriteErrorKind::MisplacedOperation);
+    assert_eq!(
+        err.to_string(),
+        "expected a query outside atomic groups (odata-v3 puts changes in changesets), found a request that changes data at item 1"
+    );
+    // OData V4 allows it.
+    assert!(write_request(&outside, &WriteOptions::new(Dialect::OdataV4)).is_ok());
+
+    let mut inside = BatchRequest::new();
+    inside.push_group(AtomicGroup::new(vec![SubRequest::new(
+        Method::GET,
+        "Customers(1)",
+    )]));
+    let err = write_request(&inside, &WriteOptions::new(Dialect::OdataV4)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "expected a request that changes data in the atomic group, found a query at item 1, member 1"
+    );
+}

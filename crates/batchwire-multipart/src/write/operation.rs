@@ -26,6 +26,9 @@ pub(super) trait Operation {
     /// The request target; `None` for a response.
     fn target(&self) -> Option<&str>;
 
+    /// Whether this is a request that only reads (GET, HEAD); `None` for a response.
+    fn is_query(&self) -> Option<bool>;
+
     /// Declared dependencies, which multipart cannot carry.
     fn depends_on(&self) -> &[String];
 
@@ -56,6 +59,10 @@ impl Operation for SubRequest {
 
     fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    fn is_query(&self) -> Option<bool> {
+        Some(self.method == http::Method::GET || self.method == http::Method::HEAD)
     }
 
     fn target(&self) -> Option<&str> {
@@ -112,6 +119,10 @@ impl Operation for SubResponse {
 
     fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    fn is_query(&self) -> Option<bool> {
+        None
     }
 
     fn target(&self) -> Option<&str> {

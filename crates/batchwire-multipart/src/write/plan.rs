@@ -159,16 +159,47 @@ fn check_items<T: Operation>(
     }
     for (i, item) in batch.items.iter().enumerate() {
         match item {
-            Item::Operation(op) => check_operation(op, Position::item(i), dialect, report)?,
+            Item::Operation(op) => {
+                check_operation(op, Position::item(i), dialect, report)?;
+                check_placement(op, Position::item(i), false, dialect)?;
+            }
             Item::Group(group) => {
                 check_group(group, i, dialect, report)?;
                 for (j, op) in group.operations.iter().enumerate() {
                     check_operation(op, Position::member(i, j), dialect, report)?;
+                    check_placement(op, Position::member(i, j), true, dialect)?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// A query belongs outside changesets; in OData V2/V3 a change belongs inside one. The
+/// reader refuses either in strict mode, so the writer does not write them.
+fn check_placement<T: Operation>(
+    op: &T,
+    at: Position,
+    in_group: bool,
+    dialect: Dialect,
+) -> Result<(), WriteError> {
+    match op.is_query() {
+        Some(true) if in_group => Err(WriteError::new(
+            K::MisplacedOperation,
+            Some(at),
+            "expected a request that changes data in the atomic group, found a query",
+        )),
+        Some(false) if !in_group && dialect.requires_changes_in_changesets() => {
+            Err(WriteError::new(
+                K::MisplacedOperation,
+                Some(at),
+                format!(
+                    "expected a query outside atomic groups ({dialect} puts changes in changesets), found a request that changes data"
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn check_group<T>(
