@@ -68,27 +68,54 @@ impl<'de> Deserialize<'de> for Members<'de> {
     }
 }
 
-/// The elements of one JSON array, raw.
-struct Elements<'a>(Vec<&'a RawValue>);
+/// The elements of one JSON array, raw: the first `keep` of them, and how many there are
+/// in all. The rest are skipped, not stored, so a hostile array costs no memory.
+struct Elements<'a> {
+    kept: Vec<&'a RawValue>,
+    count: usize,
+}
 
-impl<'de> Deserialize<'de> for Elements<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Elements<'de>, D::Error> {
-        struct ElementsVisitor;
-        impl<'de> Visitor<'de> for ElementsVisitor {
-            type Value = Elements<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Elements<'de>, A::Error> {
-                let mut elements = Vec::with_capacity(seq.size_hint().unwrap_or(8));
-                while let Some(value) = seq.next_element::<&'de RawValue>()? {
-                    elements.push(value);
-                }
-                Ok(Elements(elements))
-            }
-        }
-        deserializer.deserialize_seq(ElementsVisitor)
+/// Reads an array keeping at most `keep` elements.
+struct ElementsSeed {
+    keep: usize,
+}
+
+impl<'de> de::DeserializeSeed<'de> for ElementsSeed {
+    type Value = Elements<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Elements<'de>, D::Error> {
+        deserializer.deserialize_seq(self)
     }
+}
+
+impl<'de> Visitor<'de> for ElementsSeed {
+    type Value = Elements<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Elements<'de>, A::Error> {
+        let mut kept = Vec::with_capacity(seq.size_hint().unwrap_or(8).min(self.keep));
+        let mut count = 0;
+        while count < self.keep {
+            let Some(value) = seq.next_element::<&'de RawValue>()? else {
+                return Ok(Elements { kept, count });
+            };
+            kept.push(value);
+            count += 1;
+        }
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {
+            count += 1;
+        }
+        Ok(Elements { kept, count })
+    }
+}
+
+fn elements(text: &str, keep: usize) -> Result<Elements<'_>, serde_json::Error> {
+    use de::DeserializeSeed as _;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let elements = ElementsSeed { keep }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(elements)
 }
 
 /// Where a value sits in the document, as a chain of JSON Pointer steps; rendered only when
@@ -299,9 +326,10 @@ impl<'a> Reader<'a> {
     pub(crate) fn top(&self) -> Result<Top<'a>, ParseError> {
         let first = self.text.trim_start_matches([' ', '\t', '\r', '\n']);
         if first.starts_with('[') {
-            let elements: Elements<'a> =
-                serde_json::from_str(self.text).map_err(|e| self.syntax(0, self.text, &e))?;
-            return Ok(Top::Array(elements.0));
+            let offset = self.text.len() - first.len();
+            let elements = elements(self.text, self.limits.max_parts)
+                .map_err(|e| self.syntax(0, self.text, &e))?;
+            return self.bounded(elements, offset).map(Top::Array);
         }
         if !first.starts_with('{') {
             let offset = self.text.len() - first.len();
@@ -483,9 +511,29 @@ impl<'a> Reader<'a> {
         if !raw.get().starts_with('[') {
             return Err(self.expected(raw, path, "an array"));
         }
-        let elements: Elements<'a> = serde_json::from_str(raw.get())
+        let elements = elements(raw.get(), self.limits.max_parts)
             .map_err(|e| self.syntax(self.offset(raw), raw.get(), &e))?;
-        Ok(elements.0)
+        self.bounded(elements, self.offset(raw))
+    }
+
+    /// No array of a batch document holds more elements than a batch holds operations.
+    fn bounded(
+        &self,
+        elements: Elements<'a>,
+        offset: usize,
+    ) -> Result<Vec<&'a RawValue>, ParseError> {
+        if elements.count > elements.kept.len() {
+            return Err(ParseError::new(
+                K::LimitExceeded,
+                self.input,
+                offset,
+                format!(
+                    "expected an array of at most {} elements (the limit on operations), found {}",
+                    self.limits.max_parts, elements.count
+                ),
+            ));
+        }
+        Ok(elements.kept)
     }
 
     /// Reads `raw` as a string, borrowed when it has no escapes.

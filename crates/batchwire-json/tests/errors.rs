@@ -258,7 +258,7 @@ fn limits_bound_operations_headers_and_bodies() {
     };
     assert_eq!(
         with(Limits::default().with_max_parts(1)),
-        "expected at most 1 operations (the limit), found 2 at byte 12 (line 1, column 13)"
+        "expected an array of at most 1 elements (the limit on operations), found 2 at byte 12 (line 1, column 13)"
     );
     assert_eq!(
         with(Limits::default().with_max_headers(1)),
