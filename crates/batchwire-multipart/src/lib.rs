@@ -50,7 +50,7 @@
 //!
 //! [`StreamDecoder`] takes chunks of any size and hands out each operation as soon as it is
 //! complete, holding at most the part being read plus one chunk. It reads exactly as
-//! [`decode`] does. With the `stream` feature, [`EventStream`](crate::EventStream) wraps
+//! [`decode`] does. With the `stream` feature, `EventStream` wraps
 //! it around a `futures_core::Stream` of body chunks.
 //!
 //! # Features
