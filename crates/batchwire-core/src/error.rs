@@ -306,6 +306,10 @@ pub enum ToleranceKind {
     BoundaryNeedsQuotes,
     /// A boundary with printable characters outside RFC 2046's `bchars`.
     BoundaryCharacters,
+    /// A changeset boundary that starts the enclosing boundary or starts with it.
+    BoundaryPrefix,
+    /// A header value with control characters.
+    ControlCharacters,
     /// A changeset member without a Content-ID (OData V4).
     MissingContentId,
     /// The same Content-ID twice in one changeset (OData V4).
@@ -382,6 +386,10 @@ impl fmt::Display for ToleranceKind {
             ToleranceKind::ByteOrderMark => "byte-order mark before the first delimiter",
             ToleranceKind::BoundaryTooLong => "boundary longer than 70 characters",
             ToleranceKind::BoundaryCharacters => "boundary with characters RFC 2046 does not allow",
+            ToleranceKind::BoundaryPrefix => {
+                "changeset boundary that starts, or starts with, the enclosing one"
+            }
+            ToleranceKind::ControlCharacters => "header value with control characters",
             ToleranceKind::BoundaryNeedsQuotes => {
                 "unquoted boundary with characters that need quotes"
             }

@@ -222,6 +222,27 @@ pub(crate) fn boundary_param(
             ),
         ));
     };
+    let (boundary, found) = check_boundary(raw, strict, limits).map_err(|mut f| {
+        f.at = start;
+        f
+    })?;
+    tolerated.extend(found.into_iter().map(|kind| (start, kind)));
+    Ok(BoundaryParam {
+        boundary,
+        tolerated,
+    })
+}
+
+/// The rules of a boundary value, wherever it was found: 1 to 70 `bchars` not ending in a
+/// space (RFC 2046 5.1.1), leniently longer ones and other printable characters, and
+/// always the limit. Faults are located at 0; the caller places them.
+pub(crate) fn check_boundary(
+    raw: Vec<u8>,
+    strict: bool,
+    limits: &Limits,
+) -> Result<(String, Vec<ToleranceKind>), Fault> {
+    let start = 0;
+    let mut tolerated = Vec::new();
     if raw.is_empty() {
         return Err(fault(
             ParseErrorKind::BadBoundary,
@@ -251,7 +272,7 @@ pub(crate) fn boundary_param(
                 ),
             ));
         }
-        tolerated.push((start, ToleranceKind::BoundaryTooLong));
+        tolerated.push(ToleranceKind::BoundaryTooLong);
     }
     if let Some(bad) = raw.iter().position(|&b| !is_bchar(b)) {
         if strict || !(0x21..0x7f).contains(&raw[bad]) {
@@ -264,7 +285,7 @@ pub(crate) fn boundary_param(
                 ),
             ));
         }
-        tolerated.push((start, ToleranceKind::BoundaryCharacters));
+        tolerated.push(ToleranceKind::BoundaryCharacters);
     }
     if raw.ends_with(b" ") {
         return Err(fault(
@@ -281,10 +302,7 @@ pub(crate) fn boundary_param(
             "expected an ASCII boundary",
         )
     })?;
-    Ok(BoundaryParam {
-        boundary,
-        tolerated,
-    })
+    Ok((boundary, tolerated))
 }
 
 /// Whether a part's Content-Type is `application/http` (parameters allowed).

@@ -168,7 +168,7 @@ pub(crate) fn batch_boundary(
             }
             Ok(param.boundary)
         }
-        None => boundary_from_first_line(input, &options.limits, true)?.ok_or_else(|| {
+        None => boundary_from_first_line(input, options, true, tolerated)?.ok_or_else(|| {
             // Invariant: with the whole input, the search always decides.
             ParseError::new(K::MissingBoundary, input, 0, "expected a delimiter line")
         }),
@@ -176,42 +176,52 @@ pub(crate) fn batch_boundary(
 }
 
 /// Without a Content-Type, the boundary is the rest of the first line that starts with
-/// `--`, after an optional byte-order mark and preamble lines. `Ok(None)` when the input
-/// seen so far (`complete` false) holds no complete such line yet.
+/// `--`, after an optional byte-order mark and preamble lines, checked by the rules of a
+/// boundary parameter. `Ok(None)` when the input seen so far (`complete` false) holds no
+/// complete such line yet. The line must start within `max_header_bytes` of the input, in
+/// both decoders, so the incremental one never holds more to find it.
 pub(crate) fn boundary_from_first_line(
     src: &[u8],
-    limits: &Limits,
+    options: &DecodeOptions,
     complete: bool,
+    tolerated: &mut Vec<batchwire_core::Tolerance>,
 ) -> Result<Option<String>, ParseError> {
+    let limits = &options.limits;
     let bom = src.starts_with(BOM);
-    let mut pos = if bom { BOM.len() } else { 0 };
-    while pos < src.len() {
+    let start = if bom { BOM.len() } else { 0 };
+    let mut pos = start;
+    while pos < src.len() && pos - start <= limits.max_header_bytes {
         let line_end = match memchr::memchr(b'\n', &src[pos..]) {
             Some(i) => pos + i,
             None if complete => src.len(),
-            None => break,
+            None => return Ok(None),
         };
         let line = src[pos..line_end].trim_ascii_end();
         if let Some(rest) = line.strip_prefix(b"--") {
             let rest = rest.strip_suffix(b"--").unwrap_or(rest);
-            if rest.is_empty() || rest.len() > limits.max_boundary_len {
-                break;
-            }
-            if let Ok(boundary) = std::str::from_utf8(rest) {
-                return Ok(Some(boundary.to_owned()));
-            }
-            break;
+            let at = pos + 2;
+            let (boundary, found) =
+                content_type::check_boundary(rest.to_vec(), options.strict, limits)
+                    .map_err(|fault| ParseError::new(fault.kind, src, at, fault.message))?;
+            tolerated.extend(
+                found
+                    .into_iter()
+                    .map(|kind| batchwire_core::Tolerance { offset: at, kind }),
+            );
+            return Ok(Some(boundary));
         }
         pos = line_end + 1;
     }
-    let undecided = !complete && src.len() <= limits.max_header_bytes;
-    if undecided {
+    if !complete && src.len() - start <= limits.max_header_bytes {
         return Ok(None);
     }
     Err(ParseError::expected(
         K::MissingBoundary,
         src,
-        if bom { BOM.len() } else { 0 },
-        "a delimiter line \"--boundary\" (no Content-Type was given)",
+        start,
+        format_args!(
+            "a delimiter line \"--boundary\" within {} bytes (no Content-Type was given)",
+            limits.max_header_bytes
+        ),
     ))
 }

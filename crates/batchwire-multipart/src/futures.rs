@@ -47,6 +47,7 @@ pub struct EventStream<S> {
     body: S,
     decoder: StreamDecoder,
     finished: bool,
+    failed: bool,
 }
 
 impl<S> EventStream<S> {
@@ -56,6 +57,7 @@ impl<S> EventStream<S> {
             body,
             decoder,
             finished: false,
+            failed: false,
         }
     }
 
@@ -101,18 +103,28 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        if this.failed {
+            return Poll::Ready(None);
+        }
         loop {
             match this.decoder.next_event() {
                 Ok(Status::Event(event)) => return Poll::Ready(Some(Ok(event))),
                 Ok(Status::End) => return Poll::Ready(None),
-                Err(e) => return Poll::Ready(Some(Err(StreamError::Parse(e)))),
+                // One error ends the stream: a consumer that skips errors must not loop.
+                Err(e) => {
+                    this.failed = true;
+                    return Poll::Ready(Some(Err(StreamError::Parse(e))));
+                }
                 Ok(Status::NeedMore) if this.finished => return Poll::Ready(None),
                 Ok(Status::NeedMore) => {}
             }
             match Pin::new(&mut this.body).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => this.decoder.feed(chunk.as_ref()),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(StreamError::Body(e)))),
+                Poll::Ready(Some(Err(e))) => {
+                    this.failed = true;
+                    return Poll::Ready(Some(Err(StreamError::Body(e))));
+                }
                 Poll::Ready(None) => {
                     this.finished = true;
                     this.decoder.finish();

@@ -370,7 +370,15 @@ impl Step<'_, '_> {
         let content_local = content.checked_sub(self.base);
         let floor = content_local.unwrap_or(0);
         match self.scan(from)? {
-            Scan::NeedMore => Ok(Flow::NeedMore),
+            Scan::NeedMore => {
+                // The preamble before the next possible delimiter is not kept.
+                let resume = self.resume_point().max(self.abs(from));
+                self.set_state(State::Preamble {
+                    content,
+                    from: resume,
+                });
+                Ok(Flow::NeedMore)
+            }
             Scan::End => {
                 let end = self.src.len();
                 self.no_delimiter(end, inner)?;
@@ -564,6 +572,9 @@ impl Step<'_, '_> {
             let (text, next, terminated) = match memchr::memchr(b'\n', &src[pos..]) {
                 Some(i) => (&src[pos..pos + i], pos + i + 1, true),
                 None if self.eof => (&src[pos..], src.len(), false),
+                // A line longer than a header section may be: read the part whole, so that
+                // its reading says so, without waiting for the line to end.
+                None if src.len() - start > self.limits().max_header_bytes => return Peek::Ended,
                 None => return Peek::NeedMore,
             };
             let text = text.strip_suffix(b"\r").unwrap_or(text);
@@ -644,6 +655,24 @@ impl Step<'_, '_> {
             self.report(value_at + at, kind);
         }
         let boundary = param.boundary;
+        let prefix = self.m.levels.iter().any(|l| {
+            l.boundary != boundary
+                && (l.boundary.starts_with(&boundary) || boundary.starts_with(&l.boundary))
+        });
+        if prefix {
+            // RFC 2046 5.1.2: no boundary may be a prefix of an enclosing one, or one line
+            // would be a delimiter of both.
+            self.tolerate(value_at, T::BoundaryPrefix, |src| {
+                ParseError::new(
+                    K::BadBoundary,
+                    src,
+                    value_at,
+                    format!(
+                        "expected a changeset boundary that is no prefix of the enclosing one, nor starts with it, found {boundary:?}"
+                    ),
+                )
+            })?;
+        }
         if self.m.levels.iter().any(|l| l.boundary == boundary) {
             return Err(ParseError::new(
                 K::BoundaryReused,
@@ -667,9 +696,12 @@ impl Step<'_, '_> {
             .limits()
             .max_body_bytes
             .saturating_add(self.limits().max_header_bytes.saturating_mul(2));
+        // With more input to come, no delimiter starts before the resume point, so the part
+        // is at least that long; the same answer whatever the chunking.
         let scanned_to = match scan {
             Scan::Found { at, .. } => at,
-            Scan::NeedMore | Scan::End => self.src.len(),
+            Scan::End => self.src.len(),
+            Scan::NeedMore => self.local(self.resume_point().max(self.abs(start))),
         };
         if scanned_to - start > bound {
             return Err(ParseError::new(
@@ -744,7 +776,12 @@ impl Step<'_, '_> {
     /// After a changeset closed: its epilogue, up to the batch's next delimiter.
     fn epilogue(&mut self, from: usize) -> Result<Flow, ParseError> {
         match self.scan(from)? {
-            Scan::NeedMore => Ok(Flow::NeedMore),
+            Scan::NeedMore => {
+                // The epilogue before the next possible delimiter is not kept.
+                let resume = self.resume_point().max(self.abs(from));
+                self.set_state(State::Epilogue { from: resume });
+                Ok(Flow::NeedMore)
+            }
             Scan::End => {
                 let end = self.src.len();
                 self.missing_close(end, 0)?;
@@ -778,21 +815,44 @@ impl Step<'_, '_> {
     /// The earliest delimiter candidate at or after `from` among the multiparts in use,
     /// with what follows it.
     fn scan(&mut self, from: usize) -> Result<Scan, ParseError> {
-        let mut best: Option<(usize, usize)> = None;
+        let mut found: Vec<(usize, usize)> = Vec::with_capacity(self.m.levels.len());
         for level in (0..self.m.levels.len()).rev() {
             if let Some(at) = self.candidate(level, from) {
-                if best.is_none_or(|(b, _)| at < b) {
-                    best = Some((at, level));
-                }
+                found.push((at, level));
             }
         }
-        let Some((at, level)) = best else {
+        let Some(&(at, _)) = found.iter().min_by_key(|(at, _)| *at) else {
             return Ok(if self.eof { Scan::End } else { Scan::NeedMore });
         };
-        match self.tail(at + self.m.levels[level].dash_len(), level, at)? {
-            Some(tail) => Ok(Scan::Found { level, at, tail }),
-            None => Ok(Scan::NeedMore),
+        // Where one boundary starts another, both match here: the first (innermost) whose
+        // line is a delimiter wins, so that the other's `Other` does not hide it.
+        let mut other = None;
+        for &(_, level) in found.iter().filter(|(a, _)| *a == at) {
+            match self.tail(at + self.m.levels[level].dash_len(), level, at)? {
+                None => return Ok(Scan::NeedMore),
+                Some(Tail::Other) => {
+                    other.get_or_insert(level);
+                }
+                Some(tail) => return Ok(Scan::Found { level, at, tail }),
+            }
         }
+        let level = other.unwrap_or_default();
+        Ok(Scan::Found {
+            level,
+            at,
+            tail: Tail::Other,
+        })
+    }
+
+    /// The earliest offset (absolute) where a delimiter of any multipart in use could
+    /// still start: no scan needs a byte before it.
+    fn resume_point(&self) -> usize {
+        self.m
+            .levels
+            .iter()
+            .map(|l| l.found.unwrap_or(l.hint))
+            .min()
+            .unwrap_or(self.base)
     }
 
     /// The next `--boundary` of `level` at a line start, at or after `from`.
@@ -835,6 +895,11 @@ impl Step<'_, '_> {
         let close = src[pos..].starts_with(b"--");
         let after_dashes = if close { pos + 2 } else { pos };
         let padding = grammar::transport_padding(&src[after_dashes..]).map_or(0, |(_, p)| p.len());
+        // Transport padding is a few spaces at most; a line of them is not a delimiter, and
+        // the cap bounds what the stream decoder must wait for.
+        if padding > self.limits().max_header_bytes {
+            return Ok(Some(Tail::Other));
+        }
         let padded = after_dashes + padding;
         let rest = &src[padded..];
         if !self.eof && (rest.is_empty() || rest == b"\r") {
@@ -1039,6 +1104,21 @@ impl Step<'_, '_> {
                 let value = value.trim_ascii();
                 // `value` is a slice of `text`, which starts at `line.start`.
                 let value_start = line.start + (value.as_ptr() as usize - text.as_ptr() as usize);
+                // RFC 9110 5.5: a field value holds no control character but HTAB.
+                if let Some(i) = value
+                    .iter()
+                    .position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+                {
+                    let at = value_start + i;
+                    self.tolerate(at, T::ControlCharacters, |src| {
+                        ParseError::expected(
+                            K::InvalidHeader,
+                            src,
+                            at,
+                            "a header value without control characters",
+                        )
+                    })?;
+                }
                 headers.push(HeaderSpan {
                     name: self.span(line.start..line.start + name.len()),
                     value: ValueSpan::Span(self.span(value_start..value_start + value.len())),
@@ -1504,6 +1584,14 @@ impl Step<'_, '_> {
             ));
         }
         let raw_target = &text[method_len + 1..last_space];
+        if let Some(i) = raw_target.iter().position(|&b| b < 0x20 || b == 0x7f) {
+            return Err(ParseError::expected(
+                K::InvalidRequestLine,
+                src,
+                at + method_len + 1 + i,
+                "a request target without control characters",
+            ));
+        }
         let target = raw_target.trim_ascii();
         if target.is_empty() {
             return Err(ParseError::expected(

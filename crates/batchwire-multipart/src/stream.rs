@@ -161,7 +161,7 @@ impl StreamDecoder {
         self.buf.len()
     }
 
-    /// What the lenient reader tolerated so far, in the order found.
+    /// What the lenient reader tolerated so far, in input order.
     pub fn tolerated(&self) -> &[Tolerance] {
         &self.tolerated
     }
@@ -214,7 +214,8 @@ impl StreamDecoder {
     /// Runs the machine over the buffer, as far as it can go.
     fn run(&mut self) -> Result<(), ParseError> {
         if self.machine.is_none() {
-            let found = boundary_from_first_line(&self.buf, &self.options.limits, self.eof);
+            let found =
+                boundary_from_first_line(&self.buf, &self.options, self.eof, &mut self.early);
             match found {
                 Ok(Some(boundary)) => {
                     self.machine = Some(MachineBox(Machine::new(&self.options, boundary)));
@@ -251,6 +252,9 @@ impl StreamDecoder {
         self.retry_at = 0;
         self.tolerated.append(&mut self.early);
         self.tolerated.extend(machine.take_tolerated());
+        // In input order, as the whole-buffer decoder gives them (a delimiter line is read
+        // before the part it ends).
+        self.tolerated.sort_by_key(|t| t.offset);
         let keep = if machine.is_done() {
             self.base + self.buf.len()
         } else {

@@ -115,3 +115,172 @@ fn the_writer_refuses_what_its_strict_reader_would() {
         "expected a request that changes data in the atomic group, found a query at item 1, member 1"
     );
 }
+
+/// Feeds `input` (then `endless` repeated) in 4 KiB chunks up to `total` bytes and returns
+/// the most the decoder held at once, with the error if one came.
+fn stream_held(
+    head: &[u8],
+    endless: &[u8],
+    total: usize,
+    options: &DecodeOptions,
+) -> (usize, Option<batchwire_core::ParseError>) {
+    use batchwire_multipart::{Status, StreamDecoder};
+    let mut decoder = StreamDecoder::new(Some(CT), options).unwrap();
+    decoder.feed(head);
+    let chunk = endless.repeat((4096 / endless.len()).max(1));
+    let mut most = decoder.buffered();
+    let mut fed = head.len();
+    while fed < total {
+        decoder.feed(&chunk);
+        fed += chunk.len();
+        most = most.max(decoder.buffered());
+        loop {
+            match decoder.next_event() {
+                Ok(Status::Event(_)) => {}
+                Ok(_) => break,
+                Err(e) => return (most, Some(e)),
+            }
+        }
+    }
+    (most, None)
+}
+
+/// Review: an endless preamble, an endless changeset epilogue, endless transport padding
+/// and an endless part-header line were all kept whole by the stream decoder.
+#[test]
+fn endless_preambles_epilogues_padding_and_header_lines_are_not_kept() {
+    let lenient = DecodeOptions::lenient();
+    let (held, err) = stream_held(b"", b"x\r\n", 4 << 20, &lenient);
+    assert!(err.is_none());
+    assert!(held < 64 << 10, "preamble: held {held}");
+
+    let epilogue = b"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\n\r\nPOST /x HTTP/1.1\r\n\r\n\r\n--c--\r\n";
+    let (held, err) = stream_held(epilogue, b"junk\r\n", 4 << 20, &lenient);
+    assert!(err.is_none());
+    assert!(held < 64 << 10, "epilogue: held {held}");
+
+    let (held, _) = stream_held(b"--b", b" ", 4 << 20, &lenient);
+    assert!(held < 128 << 10, "padding: held {held}");
+
+    // A header line that never ends is a part that never ends: held up to the part bound,
+    // then refused, without rescanning.
+    let limits = batchwire_core::Limits::default()
+        .with_max_body_bytes(1 << 20)
+        .with_max_header_bytes(1024);
+    let bounded = DecodeOptions::lenient().with_limits(limits);
+    let (held, err) = stream_held(b"--b\r\nX-Long: ", b"y", 4 << 20, &bounded);
+    assert_eq!(err.map(|e| e.kind()), Some(ParseErrorKind::LimitExceeded));
+    assert!(held <= (1 << 20) + 2048 + 8192, "header line: held {held}");
+}
+
+/// Review: the part-size bound depended on where the input was cut.
+#[test]
+fn the_part_bound_does_not_depend_on_the_chunking() {
+    use batchwire_core::Limits;
+    let limits = Limits::default()
+        .with_max_body_bytes(10)
+        .with_max_header_bytes(64);
+    let options = DecodeOptions::strict().with_limits(limits);
+    let mut input = b"--b\r\nContent-Type: application/http\r\n\r\nGET /".to_vec();
+    input.extend(std::iter::repeat_n(b'a', 84));
+    input.extend_from_slice(b" HTTP/1.1\r\n\r\n\r\n--b--\r\n");
+    let whole = decode(&Bytes::from(input.clone()), Some(CT), &options).map(|d| d.message);
+    for cut in 1..input.len() {
+        let streamed = operations_streamed(&[&input[..cut], &input[cut..]], &options);
+        assert_eq!(
+            whole.is_ok(),
+            streamed.is_ok(),
+            "cut at {cut}: {streamed:?}"
+        );
+    }
+}
+
+/// How many operations the stream decoder hands out for these chunks, or its error.
+fn operations_streamed(
+    chunks: &[&[u8]],
+    options: &DecodeOptions,
+) -> Result<usize, batchwire_core::ParseError> {
+    use batchwire_multipart::{Status, StreamDecoder};
+    let mut decoder = StreamDecoder::new(Some(CT), options)?;
+    let mut count = 0;
+    for chunk in chunks {
+        decoder.feed(chunk);
+        while let Status::Event(_) = decoder.next_event()? {
+            count += 1;
+        }
+    }
+    decoder.finish();
+    while let Status::Event(_) = decoder.next_event()? {
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Review: a changeset boundary that is a prefix of the batch boundary hid the batch's
+/// delimiter; strict mode now refuses such boundaries (RFC 2046 5.1.2).
+#[test]
+fn prefix_boundaries_keep_both_delimiters() {
+    let input = b"--b1\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/http\r\n\r\nPOST /x HTTP/1.1\r\n\r\n\r\n--b1\r\nContent-Type: application/http\r\n\r\nGET /y HTTP/1.1\r\n\r\n\r\n--b1--\r\n";
+    let ct = b"multipart/mixed; boundary=b1";
+    let decoded = decode(
+        &Bytes::from_static(input),
+        Some(ct),
+        &DecodeOptions::lenient(),
+    )
+    .unwrap();
+    let BatchMessage::Request(batch) = decoded.message else {
+        panic!("a request batch")
+    };
+    let targets: Vec<&str> = batch.operations().map(|o| o.target.as_str()).collect();
+    assert_eq!(targets, ["/x", "/y"]);
+    assert!(
+        decoded
+            .tolerated
+            .iter()
+            .any(|t| t.kind == ToleranceKind::BoundaryPrefix)
+    );
+    let err = parse(input, Some(ct), &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::BadBoundary);
+}
+
+/// Review: control characters in header values and targets.
+#[test]
+fn control_characters_in_values_and_targets() {
+    let value = b"--b\r\nContent-Type: application/http\r\n\r\nGET /a HTTP/1.1\r\nX: a\x00b\r\n\r\n\r\n--b--\r\n";
+    let err = parse(value, Some(CT), &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::InvalidHeader);
+    assert_eq!(err.offset(), 60);
+    let lenient = decode(
+        &Bytes::from_static(value),
+        Some(CT),
+        &DecodeOptions::lenient(),
+    )
+    .unwrap();
+    assert_eq!(lenient.tolerated[0].kind, ToleranceKind::ControlCharacters);
+
+    let target = b"--b\r\nContent-Type: application/http\r\n\r\nGET /a\x1b]0;x\x07 HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    for options in [DecodeOptions::lenient(), DecodeOptions::strict()] {
+        let err = parse(target, Some(CT), &options).unwrap_err();
+        assert_eq!(err.kind(), ParseErrorKind::InvalidRequestLine);
+    }
+}
+
+/// Review: a boundary taken from the first line was not checked in strict mode.
+#[test]
+fn a_boundary_from_the_first_line_follows_the_boundary_rules() {
+    let long = "a".repeat(100);
+    let input = format!(
+        "--{long}\r\nContent-Type: application/http\r\n\r\nGET / HTTP/1.1\r\n\r\n\r\n--{long}--\r\n"
+    );
+    let err = parse(input.as_bytes(), None, &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::BoundaryTooLong);
+    let view = parse(input.as_bytes(), None, &DecodeOptions::lenient()).unwrap();
+    assert_eq!(view.tolerated[0].kind, ToleranceKind::BoundaryTooLong);
+    // The delimiter line must come within the header limit, in both decoders alike.
+    let far = format!(
+        "{}--b\r\nContent-Type: application/http\r\n\r\nGET / HTTP/1.1\r\n\r\n\r\n--b--\r\n",
+        "x\r\n".repeat(30_000)
+    );
+    let err = parse(far.as_bytes(), None, &DecodeOptions::lenient()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::MissingBoundary);
+}
