@@ -188,21 +188,49 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// The format of the input: from its first chunk when that shows a multipart batch (read
+/// as it arrives), else from the whole input (a JSON document is read whole anyway, and
+/// its top-level members may lie past the first chunk). `None` for an empty input.
+fn resolve(input: &InputArgs, source: &mut Source) -> Result<Option<Format>, String> {
+    let named = (input.format != "auto")
+        .then(|| parse_format(&input.format))
+        .transpose()?;
+    let head = source.head()?;
+    if head.is_empty() && input.content_type.is_none() {
+        return Ok(None);
+    }
+    if let Some(format) = named {
+        return Ok(Some(format));
+    }
+    if Format::detect(input.content_type(), &head) == Some(Format::Multipart) {
+        return Ok(Some(Format::Multipart));
+    }
+    let whole = source.buffer_all()?;
+    input.format(&whole).map(Some)
+}
+
+fn empty_input() -> ExitCode {
+    eprintln!("error: the input is empty");
+    ExitCode::from(1)
+}
+
 fn inspect(input: &InputArgs, as_json: bool) -> Result<ExitCode, String> {
     let mut source = Source::open(input.file.as_ref())?;
-    let head = source.head()?;
-    let format = input.format(&head)?;
+    let Some(format) = resolve(input, &mut source)? else {
+        return Ok(empty_input());
+    };
     let mut out = io::stdout().lock();
     if format == Format::Multipart && !as_json {
         let mut table = render::Table::new(&mut out);
         let outcome = stream(input, &mut source, |event| table.row(event))?;
         return match outcome {
-            Ok(summary) => {
+            Streamed::Done(summary) => {
                 warn(&summary.tolerated);
                 finish_output(writeln!(out, "{}", summary.line()).and_then(|()| out.flush()))?;
                 Ok(ExitCode::SUCCESS)
             }
-            Err(e) => Ok(report_error(&e)),
+            Streamed::Failed(e) => Ok(report_error(&e)),
+            Streamed::Stopped => Ok(ExitCode::SUCCESS),
         };
     }
     let read = match read_whole(input, format, &source.rest()?) {
@@ -226,12 +254,14 @@ fn inspect(input: &InputArgs, as_json: bool) -> Result<ExitCode, String> {
 
 fn validate(input: &InputArgs) -> Result<ExitCode, String> {
     let mut source = Source::open(input.file.as_ref())?;
-    let head = source.head()?;
-    let format = input.format(&head)?;
+    let Some(format) = resolve(input, &mut source)? else {
+        return Ok(empty_input());
+    };
     let summary = if format == Format::Multipart {
         match stream(input, &mut source, |_| Ok(()))? {
-            Ok(summary) => summary,
-            Err(e) => return Ok(report_error(&e)),
+            Streamed::Done(summary) => summary,
+            Streamed::Failed(e) => return Ok(report_error(&e)),
+            Streamed::Stopped => return Ok(ExitCode::SUCCESS),
         }
     } else {
         match read_whole(input, format, &source.rest()?) {
@@ -241,15 +271,17 @@ fn validate(input: &InputArgs) -> Result<ExitCode, String> {
     };
     warn(&summary.tolerated);
     let mode = if input.strict { "strict" } else { "lenient" };
-    println!("valid: {} ({mode})", summary.line());
+    let mut out = io::stdout().lock();
+    finish_output(writeln!(out, "valid: {} ({mode})", summary.line()).and_then(|()| out.flush()))?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn convert(input: &InputArgs, to: &str, boundary: Option<&str>) -> Result<ExitCode, String> {
     let target = parse_format(to)?;
     let mut source = Source::open(input.file.as_ref())?;
-    let head = source.head()?;
-    let format = input.format(&head)?;
+    let Some(format) = resolve(input, &mut source)? else {
+        return Ok(empty_input());
+    };
     // `--dialect` names the dialect written; the input is read by the common rules.
     let reading = InputArgs {
         dialect: None,
@@ -376,6 +408,16 @@ impl Source {
         Ok(head)
     }
 
+    /// Reads everything into the kept head, so that it is read again from the start.
+    fn buffer_all(&mut self) -> Result<Vec<u8>, String> {
+        let mut all = self.head.take().unwrap_or_default();
+        self.reader
+            .read_to_end(&mut all)
+            .map_err(|e| format!("cannot read the input: {e}"))?;
+        self.head = Some(all.clone());
+        Ok(all)
+    }
+
     /// Everything not read yet.
     fn rest(mut self) -> Result<Bytes, String> {
         let mut all = self.head.take().unwrap_or_default();
@@ -405,17 +447,27 @@ fn read_whole(input: &InputArgs, format: Format, payload: &Bytes) -> Result<Read
     })
 }
 
+/// How a streamed read ended.
+enum Streamed {
+    /// The batch was read to its end.
+    Done(render::Summary),
+    /// The batch is not valid.
+    Failed(ParseError),
+    /// The output was closed by its reader; nothing more is wanted.
+    Stopped,
+}
+
 /// Reads a multipart input chunk by chunk with the incremental decoder, handing each event
 /// to `each` as soon as it is complete; the outer error is a usage or I/O error.
 fn stream(
     input: &InputArgs,
     source: &mut Source,
     mut each: impl FnMut(&multipart::Event) -> io::Result<()>,
-) -> Result<Result<render::Summary, ParseError>, String> {
+) -> Result<Streamed, String> {
     let options = input.multipart_options(input.dialect);
     let mut decoder = match StreamDecoder::new(input.content_type(), &options) {
         Ok(d) => d,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return Ok(Streamed::Failed(e)),
     };
     let mut summary = render::Summary::new(Format::Multipart);
     loop {
@@ -429,14 +481,20 @@ fn stream(
             match decoder.next_event() {
                 Ok(Status::Event(event)) => {
                     summary.count(&event);
-                    finish_output(each(&event))?;
+                    match each(&event) {
+                        // The reader went away (`| head`): stop reading, as a success.
+                        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                            return Ok(Streamed::Stopped);
+                        }
+                        other => finish_output(other)?,
+                    }
                 }
                 Ok(Status::NeedMore) => break,
                 Ok(Status::End) => {
                     summary.finish(&decoder);
-                    return Ok(Ok(summary));
+                    return Ok(Streamed::Done(summary));
                 }
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Ok(Streamed::Failed(e)),
             }
         }
         if chunk.is_empty() {

@@ -357,3 +357,37 @@ fn convert_says_what_the_target_cannot_carry() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_json_batch_larger_than_a_read_is_detected() {
+    // Salesforce Composite Batch, with its top-level members past the first 64 KiB read.
+    let big = "x".repeat(100_000);
+    let doc = format!(
+        r#"{{"batchRequests":[{{"method":"PATCH","url":"v60.0/sobjects/Account/001","richInput":{{"Name":"{big}"}}}}],"haltOnError":false}}"#
+    );
+    let out = batchwire(&["validate"], Some(doc.as_bytes()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "valid: request batch (salesforce-composite-batch): 1 operation in 1 item (lenient)\n"
+    );
+}
+
+#[test]
+fn empty_input_and_closed_output() {
+    let empty = batchwire(&["validate"], Some(b""));
+    assert_eq!(empty.status.code(), Some(1));
+    assert_eq!(text(&empty.stderr), "error: the input is empty\n");
+
+    // A reader that goes away early is not a failure, and the command stops.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_batchwire"))
+        .args(["inspect", "examples/odata-v4-request.batch"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

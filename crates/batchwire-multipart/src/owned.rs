@@ -17,7 +17,9 @@ pub struct Decoded {
     pub message: BatchMessage,
     /// The batch boundary.
     pub boundary: String,
-    /// What the lenient reader tolerated, in input order (empty in strict mode).
+    /// What the reader tolerated, in input order. In strict mode only what strict mode also
+    /// reports: an embedded `Content-Length` that does not match the body, and a reason
+    /// phrase that is not UTF-8.
     pub tolerated: Vec<Tolerance>,
 }
 

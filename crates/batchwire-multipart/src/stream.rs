@@ -74,7 +74,8 @@ pub enum Status {
 /// # Complexity
 ///
 /// Linear in the input overall: where a scan stopped is kept, so feeding `n` bytes in any
-/// number of chunks scans each byte a constant number of times.
+/// number of chunks scans each byte a constant number of times (a part's header section, at
+/// most `Limits::max_header_bytes`, is looked at again with each chunk until it is complete).
 #[derive(Debug)]
 pub struct StreamDecoder {
     options: DecodeOptions,

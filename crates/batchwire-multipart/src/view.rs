@@ -16,7 +16,9 @@ pub struct BatchRef<'a> {
     pub boundary: String,
     /// The items in wire order.
     pub items: Vec<ItemRef<'a>>,
-    /// What the lenient reader tolerated, in input order (empty in strict mode).
+    /// What the reader tolerated, in input order. In strict mode only what strict mode also
+    /// reports: an embedded `Content-Length` that does not match the body, and a reason
+    /// phrase that is not UTF-8.
     pub tolerated: Vec<Tolerance>,
 }
 

@@ -78,15 +78,16 @@ impl Operation for SubRequest {
     }
 
     fn check_start_line(&self, at: Position) -> Result<(), WriteError> {
-        // RFC 9112 3.2: the target is visible characters up to the next space; a strict
-        // reader rejects anything else, and a line break would end the request line.
-        let bad = self.target.bytes().any(|b| b <= b' ' || b == 0x7f);
+        // RFC 9112 3.2: the target is visible ASCII up to the next space; a strict reader
+        // rejects anything else (beyond ASCII, percent-encode it), and a line break would
+        // end the request line.
+        let bad = self.target.bytes().any(|b| b <= b' ' || b >= 0x7f);
         if self.target.is_empty() || bad {
             return Err(WriteError::new(
                 K::InvalidTarget,
                 Some(at),
                 format!(
-                    "expected a request target of visible characters without spaces, found {}",
+                    "expected a request target of visible ASCII characters without spaces (percent-encode the rest), found {}",
                     shown(self.target.as_bytes(), false)
                 ),
             ));

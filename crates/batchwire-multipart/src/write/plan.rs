@@ -100,6 +100,7 @@ pub(super) fn plan<'a, T: Operation>(
     }
     let (boundary, group_boundaries) = boundaries(batch, options, random::boundary)?;
     let ids = assign_ids(batch, dialect);
+    report_unwritten_content_ids(batch, &ids, &mut report);
     let continue_on_error = batch_options(batch, dialect, &mut report);
     Ok(Plan {
         dialect,
@@ -109,6 +110,37 @@ pub(super) fn plan<'a, T: Operation>(
         report,
         continue_on_error,
     })
+}
+
+/// A part-header Content-ID is written from the operation's id; without one (given or
+/// generated), it is left out, and said so.
+fn report_unwritten_content_ids<T: Operation>(
+    batch: &Batch<T>,
+    ids: &[Option<Id<'_>>],
+    report: &mut WriteReport,
+) {
+    let positions = batch
+        .items
+        .iter()
+        .enumerate()
+        .flat_map(|(i, item)| match item {
+            Item::Operation(op) => vec![(Position::item(i), op)],
+            Item::Group(g) => g
+                .operations
+                .iter()
+                .enumerate()
+                .map(|(j, op)| (Position::member(i, j), op))
+                .collect(),
+        });
+    for ((at, op), id) in positions.zip(ids) {
+        if id.is_none() && op.part_headers().contains("content-id") {
+            report.push(Dropped::new(
+                Some(at),
+                "part header \"Content-ID\"",
+                "the operation has no id, from which the Content-ID is written",
+            ));
+        }
+    }
 }
 
 /// Records the batch options multipart cannot carry; returns whether to send OData V4's
