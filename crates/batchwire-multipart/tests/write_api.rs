@@ -787,7 +787,7 @@ fn targets_and_reasons_that_would_not_read_back() {
             (
                 WriteErrorKind::InvalidTarget,
                 format!(
-                    "expected a request target of visible characters without spaces, found {found} at item 1"
+                    "expected a request target of visible ASCII characters without spaces (percent-encode the rest), found {found} at item 1"
                 )
             )
         );
