@@ -685,6 +685,12 @@ fn encode_requests(
         &mut out.lost,
     )?;
     let groups = group_ids(batch, &ids);
+    let item_of: Vec<usize> = batch
+        .items
+        .iter()
+        .enumerate()
+        .flat_map(|(index, item)| std::iter::repeat_n(index, item.len()))
+        .collect();
     out.begin_object();
     out.key("requests");
     out.begin_array();
@@ -710,10 +716,17 @@ fn encode_requests(
             if let Some(group) = &groups[item_index] {
                 out.member_str("atomicityGroup", group);
             }
-            if !op.depends_on.is_empty() {
+            let implied = implied_dependency(profile, op, n, &ids, &item_of, &groups);
+            if let Some(on) = &implied {
+                out.lost.push(Lost::DependencyAdded {
+                    operation: n,
+                    on: on.to_string(),
+                });
+            }
+            if !op.depends_on.is_empty() || implied.is_some() {
                 out.key("dependsOn");
                 out.begin_array();
-                for dep in &op.depends_on {
+                for dep in op.depends_on.iter().map(String::as_str).chain(implied) {
                     out.element();
                     out.string(dep);
                 }
@@ -750,6 +763,40 @@ fn encode_requests(
     out.extra(&batch.extra, &["requests"], None)?;
     out.end_object();
     Ok(())
+}
+
+/// The dependency that a `$<id>` reference at the start of the URL implies and `dependsOn`
+/// does not declare: the referenced request's id, or its group's name when it sits in another
+/// group (4.01 JSON format, section 19.1; a multipart changeset orders its members without
+/// saying so). The reader's rule for a declared reference is the same.
+fn implied_dependency<'m>(
+    profile: Profile,
+    op: &SubRequest,
+    n: usize,
+    ids: &'m [Cow<'m, str>],
+    item_of: &[usize],
+    groups: &'m [Option<Cow<'m, str>>],
+) -> Option<&'m str> {
+    let reference = url_reference(&op.target)?;
+    // `$metadata`, `$batch`... are resources, not references, unless an id says otherwise.
+    let j = ids[..n]
+        .iter()
+        .position(|id| profile.same_id(id, reference))?;
+    let declared = op.depends_on.iter().any(|d| {
+        profile.same_id(d, reference)
+            || (0..=j).any(|k| {
+                groups[item_of[k]]
+                    .as_deref()
+                    .is_some_and(|g| profile.same_id(d, g))
+            })
+    });
+    if declared {
+        return None;
+    }
+    match &groups[item_of[j]] {
+        Some(group) if item_of[j] != item_of[n] => Some(group),
+        _ => Some(&ids[j]),
+    }
 }
 
 fn encode_responses(

@@ -141,6 +141,15 @@ pub enum Lost {
         /// The id it depends on.
         on: String,
     },
+    /// A dependency written that the model left implicit: a `$<id>` reference at the start of
+    /// the URL without `dependsOn` (as a multipart changeset writes it), given the `dependsOn`
+    /// that OData JSON requires for it.
+    DependencyAdded {
+        /// The operation.
+        operation: usize,
+        /// The request id or group name it depends on.
+        on: String,
+    },
     /// A header the format has no place for (or forbids).
     Header {
         /// The operation.
@@ -217,6 +226,12 @@ impl fmt::Display for Lost {
             }
             Lost::Dependency { operation, on } => {
                 write!(f, "operation {operation}: dependency on {on:?} not written")
+            }
+            Lost::DependencyAdded { operation, on } => {
+                write!(
+                    f,
+                    "operation {operation}: dependsOn {on:?} added for its URL's reference"
+                )
             }
             Lost::Header { operation, name } => {
                 write!(f, "operation {operation}: header {name:?} not written")

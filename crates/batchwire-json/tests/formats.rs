@@ -632,3 +632,73 @@ fn meta_graph_request_and_response() {
     assert!(reject(r#"[{"method":"GET","relative_url":"me","name":"a"},{"method":"GET","relative_url":"me","name":"a"}]"#)
         .starts_with("expected each name once in a batch, found \"a\" again at /1/name"));
 }
+
+#[test]
+fn a_reference_without_depends_on_gets_one_when_written() {
+    use batchwire_core::AtomicGroup;
+
+    // As a multipart changeset carries it: `$1` orders the requests without a dependsOn.
+    let mut batch = BatchRequest::new();
+    batch.push_group(AtomicGroup::new(vec![
+        SubRequest::new(Method::POST, "Customers")
+            .with_id("1")
+            .with_body(r#"{"ID":7}"#),
+        SubRequest::new(Method::POST, "$1/orders")
+            .with_id("2")
+            .with_body(r#"{"ID":9}"#),
+    ]));
+    batch.push_group(AtomicGroup::new(vec![
+        SubRequest::new(Method::PATCH, "$2")
+            .with_id("3")
+            .with_body(r#"{"amount":1}"#),
+    ]));
+    batch.push(SubRequest::new(Method::GET, "$1?$expand=orders").with_dependency("g1"));
+    let written = encode(
+        &batch.into(),
+        JsonFormat::OdataJson,
+        &EncodeOptions::default(),
+    )
+    .unwrap();
+    // Within the group the request is named; from another group, its group (the only form
+    // that odata.net accepts); a declared group is enough.
+    assert_eq!(
+        written.lost,
+        [
+            Lost::IdInvented {
+                operation: 3,
+                id: "4".into()
+            },
+            Lost::DependencyAdded {
+                operation: 1,
+                on: "1".into()
+            },
+            Lost::DependencyAdded {
+                operation: 2,
+                on: "g1".into()
+            },
+        ]
+    );
+    let text = text(&written.bytes);
+    assert!(
+        text.contains(
+            r#""id":"2","atomicityGroup":"g1","dependsOn":["1"],"method":"POST","url":"$1/orders""#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""id":"3","atomicityGroup":"g2","dependsOn":["g1"],"method":"PATCH""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""dependsOn":["g1"],"method":"GET""#),
+        "{text}"
+    );
+    // What is written reads back strictly.
+    let read = decode(
+        &written.bytes,
+        JsonFormat::OdataJson,
+        &DecodeOptions::strict(),
+    )
+    .unwrap();
+    assert_eq!(read.message.operation_count(), 4);
+}
