@@ -1,13 +1,13 @@
 //! Asana batch API: `{"data":{"actions":[...]}}` and `{"data":[...]}`.
 
 use batchwire_core::{
-    Batch, BatchMessage, ParseError, ParseErrorKind as K, SubRequest, SubResponse,
+    Batch, BatchMessage, Item, ParseError, ParseErrorKind as K, SubRequest, SubResponse,
 };
-use http::Method;
 
+use crate::method;
 use crate::read::{At, Path, Reader, Top, is_null};
 use crate::salesforce::request_lost;
-use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out};
+use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out, options_lost};
 
 /// Actions in one batch.
 pub(crate) const MAX_ACTIONS: usize = 10;
@@ -22,7 +22,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
         Top::Array(_) => {
             return Err(r.error_at_offset(
                 K::Json,
-                0,
+                r.top_offset(),
                 "expected an Asana batch object with \"data\", found an array",
             ));
         }
@@ -39,6 +39,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
         .take("data")
         .ok_or_else(|| r.missing(&top, &root, "data", "the envelope"))?;
     let dat = root.key("data");
+    r.kind_at = Some(r.offset(data));
     if data.get().starts_with('[') {
         let mut batch = Batch::new();
         let elements = r.array(data, &dat)?;
@@ -108,25 +109,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
         let method_raw = object
             .take("method")
             .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-        let method = match r
-            .string(method_raw, &at.key("method"))?
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "get" => Method::GET,
-            "post" => Method::POST,
-            "put" => Method::PUT,
-            "delete" => Method::DELETE,
-            "patch" => Method::PATCH,
-            "head" => Method::HEAD,
-            _ => {
-                return Err(r.expected(
-                    method_raw,
-                    &at.key("method"),
-                    "get, post, put, delete, patch or head",
-                ));
-            }
-        };
+        let method = r.method(method_raw, &at.key("method"), &method::ASANA)?;
         let mut sub = SubRequest::new(method, target.as_ref());
         if let Some(body) = object.take("data") {
             if !is_null(body) && !body.get().starts_with('{') {
@@ -157,22 +140,11 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
     Ok(BatchMessage::Request(batch))
 }
 
-fn options_lost<T>(out: &mut Out, batch: &Batch<T>) {
-    let o = &batch.options;
-    for (name, set) in [
-        ("continue_on_error", o.continue_on_error.is_some()),
-        ("all_or_none", o.all_or_none.is_some()),
-        ("halt_on_error", o.halt_on_error.is_some()),
-        ("collate_subrequests", o.collate_subrequests.is_some()),
-        ("has_errors", o.has_errors.is_some()),
-        ("next_link", o.next_link.is_some()),
-    ] {
-        if set {
-            out.lost.push(Lost::Option { name });
-        }
-    }
+/// Reports every batch option and every group: Asana has no member for either.
+fn batch_lost<T>(out: &mut Out, batch: &Batch<T>) {
+    options_lost(out, batch, &[]);
     for (item, entry) in batch.items.iter().enumerate() {
-        if let batchwire_core::Item::Group(_) = entry {
+        if let Item::Group(_) = entry {
             out.lost.push(Lost::Group { item });
         }
     }
@@ -208,7 +180,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                     format!("expected 1 to {MAX_ACTIONS} actions in an Asana batch, found {count}"),
                 ));
             }
-            options_lost(&mut out, batch);
+            batch_lost(&mut out, batch);
             out.begin_object();
             out.key("data");
             out.begin_object();
@@ -228,7 +200,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                 out.element();
                 out.begin_object();
                 out.member_str("relative_path", &op.target);
-                out.member_str("method", &op.method.as_str().to_ascii_lowercase());
+                out.method("method", &op.method, &method::ASANA, n)?;
                 if !op.body.is_empty() {
                     out.key("data");
                     out.body_json(&op.body, n)?;
@@ -244,7 +216,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
             out.end_object();
         }
         BatchMessage::Response(batch) => {
-            options_lost(&mut out, batch);
+            batch_lost(&mut out, batch);
             out.begin_object();
             out.key("data");
             out.begin_array();

@@ -82,7 +82,7 @@ fn from_members(r: &Reader<'_>, top: &Object<'_>) -> Option<JsonFormat> {
             .array(results, &Path::Root)
             .ok()
             .and_then(|e| e.into_iter().next())
-            .and_then(|e| r.object(e, &Path::Root).ok());
+            .and_then(|e| r.fields(e, &Path::Root, &["referenceId"]).ok());
         return match first {
             Some(first) if first.has("referenceId") => Some(JsonFormat::SalesforceSObjectTree),
             _ if top.has("hasErrors") => Some(JsonFormat::SalesforceCompositeBatch),
@@ -93,7 +93,7 @@ fn from_members(r: &Reader<'_>, top: &Object<'_>) -> Option<JsonFormat> {
         if data.get().starts_with('[') {
             return Some(JsonFormat::Asana);
         }
-        if let Ok(envelope) = r.object(data, &Path::Root) {
+        if let Ok(envelope) = r.fields(data, &Path::Root, &["actions"]) {
             if envelope.has("actions") {
                 return Some(JsonFormat::Asana);
             }
@@ -104,7 +104,14 @@ fn from_members(r: &Reader<'_>, top: &Object<'_>) -> Option<JsonFormat> {
 
 fn from_elements(r: &Reader<'_>, elements: &[&RawValue]) -> Option<JsonFormat> {
     let first = elements.iter().find(|e| !is_null(e))?;
-    let object = r.object(first, &Path::Root).ok()?;
+    // A record may have many fields: only the telling ones are read.
+    let object = r
+        .fields(
+            first,
+            &Path::Root,
+            &["relative_url", "code", "success", "errors", "attributes"],
+        )
+        .ok()?;
     if object.has("relative_url") || object.has("code") {
         Some(JsonFormat::MetaGraph)
     } else if object.has("success") || object.has("errors") || object.has("attributes") {

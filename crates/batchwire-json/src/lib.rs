@@ -76,6 +76,18 @@
 //! error. Both reject what is not JSON, duplicate member names, duplicate ids, and references
 //! to unknown or later operations.
 //!
+//! # Limits
+//!
+//! [`DecodeOptions::limits`] bound what a hostile document can make the reader store. No
+//! array holds more elements than [`Limits::max_parts`] (operations); no header object
+//! more members than [`Limits::max_headers`]; no other object more members than
+//! `max_headers`, or 256 when that is lower (so a lowered header limit never refuses an
+//! operation for its own members); and no operation more references (`@{...}`,
+//! `{result=...}`, well formed or not) than `max_parts`. What lies past a limit is counted,
+//! not stored, and the [`ParseErrorKind::LimitExceeded`] error gives the count. Records kept
+//! whole as bodies (sObject Tree results, sObject Collections records) are not bounded, as
+//! no body is.
+//!
 //! # Errors
 //!
 //! Every error carries the byte offset, line and column of the fault and names the member by
@@ -107,6 +119,7 @@ mod body;
 mod dependency;
 mod detect;
 mod meta;
+mod method;
 mod odata;
 mod read;
 pub mod reference;
@@ -285,7 +298,7 @@ pub struct Decoded {
     pub message: BatchMessage,
     /// The format it was read as.
     pub format: JsonFormat,
-    /// What the lenient reader tolerated, in the order it was met (empty in strict mode).
+    /// What the lenient reader tolerated, in input order (by offset; empty in strict mode).
     pub tolerated: Vec<Tolerance>,
 }
 
@@ -345,10 +358,12 @@ pub fn decode(
     };
     if let Some(kind) = options.kind {
         if message.kind() != kind {
+            // At the member or element that says which kind the document holds.
+            let offset = r.kind_at.unwrap_or_else(|| r.top_offset());
             return Err(ParseError::new(
                 ParseErrorKind::UnexpectedMessageKind,
                 input,
-                0,
+                offset,
                 format!(
                     "expected a {} batch, found a {} batch",
                     kind.as_str(),
@@ -357,10 +372,15 @@ pub fn decode(
             ));
         }
     }
+    // Formats check some things after reading a whole level (ids, dependencies, hasErrors),
+    // so tolerances are met out of order; a stable sort keeps those at one offset in the
+    // order met.
+    let mut tolerated = r.tolerated;
+    tolerated.sort_by_key(|t| t.offset);
     Ok(Decoded {
         message,
         format,
-        tolerated: r.tolerated,
+        tolerated,
     })
 }
 
@@ -372,7 +392,8 @@ pub fn decode(
 /// # Errors
 ///
 /// An [`EncodeError`] when the batch cannot be written at all: a body the format must carry
-/// as text that is not UTF-8, more operations than the format allows, requests for a
+/// as text that is not UTF-8, more operations than the format allows, a method the format
+/// does not allow (`MERGE` in OData JSON: its reader would refuse it), requests for a
 /// response-only format.
 ///
 /// # Examples

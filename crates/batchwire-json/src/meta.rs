@@ -1,16 +1,25 @@
 //! Meta Graph API batch: an array of `{method, relative_url, ...}` and an array of
 //! `{code, headers, body}` or `null`.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use batchwire_core::{
     Batch, BatchMessage, Item, MessageKind, ParseError, ParseErrorKind as K, SubRequest,
-    SubResponse, ToleranceKind,
+    SubResponse,
 };
-use http::Method;
 use serde_json::value::RawValue;
 
-use crate::read::{At, Path, Reader, Top, is_null, is_string};
+use crate::method;
+use crate::read::{At, Path, Reader, ReferenceSyntax, Scanned, Top, is_null, is_string};
 use crate::reference;
-use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out};
+use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out, options_lost};
+
+const REFERENCES: ReferenceSyntax = ReferenceSyntax {
+    scan: reference::meta,
+    shape: "{result=name:$.path}",
+    opener: "{result=",
+};
 
 /// Operations in one batch.
 pub(crate) const MAX_OPERATIONS: usize = 50;
@@ -40,6 +49,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
     let root = Path::Root;
     let response = match elements.iter().position(|e| !is_null(e)) {
         Some(i) => {
+            r.kind_at = Some(r.offset(elements[i]));
             let first = r.object(elements[i], &root.index(i))?;
             !first.has("relative_url") && !first.has("method")
         }
@@ -66,8 +76,8 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             if let Some(headers) = object.take("headers") {
                 sub.headers = r.header_array(headers, &at.key("headers"))?;
             }
-            if let Some(body) = object.take("body") {
-                sub.body = string_body(r, body, &at.key("body"))?;
+            if let Some(body) = object.take("body").filter(|b| !is_null(b)) {
+                sub.body = r.share(string_body(r, body, &at.key("body"))?);
             }
             for (name, value) in object.rest() {
                 r.unknown_member(name, value, &at, false)?;
@@ -81,32 +91,32 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
         r.check_format_count(elements.len(), MAX_OPERATIONS, "Meta Graph", first)?;
     }
     let mut batch: Batch<SubRequest> = Batch::new();
-    let mut names: Vec<(String, &RawValue)> = Vec::new();
+    // Each operation's name, and where it was given.
+    let mut names: HashMap<Cow<'a, str>, &RawValue> = HashMap::new();
     for (i, element) in elements.into_iter().enumerate() {
         let at = root.index(i);
         let mut object = r.object(element, &at)?;
         let method_raw = object
             .take("method")
             .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-        let upper = r
-            .string(method_raw, &at.key("method"))?
-            .to_ascii_uppercase();
-        let method = Method::from_bytes(upper.as_bytes())
-            .map_err(|_| r.expected(method_raw, &at.key("method"), "an HTTP method"))?;
+        let method = r.method(method_raw, &at.key("method"), &method::META)?;
         let url_raw = object
             .take("relative_url")
             .ok_or_else(|| r.missing(&object, &at, "relative_url", "the path after the host"))?;
-        let mut sub = SubRequest::new(method, r.string(url_raw, &at.key("relative_url"))?.as_ref());
-        let body_raw = object.take("body");
-        if let Some(body) = body_raw {
-            sub.body = string_body(r, body, &at.key("body"))?;
-        }
+        let url = r.string(url_raw, &at.key("relative_url"))?;
+        let mut sub = SubRequest::new(method, url.as_ref());
+        let body_raw = object.take("body").filter(|b| !is_null(b));
+        let body = match body_raw {
+            Some(raw) => Some(string_body(r, raw, &at.key("body"))?),
+            None => None,
+        };
         if let Some(headers) = object.take("headers") {
             sub.headers = r.header_array(headers, &at.key("headers"))?;
         }
+        let mut own = None;
         if let Some(name_raw) = object.take("name") {
-            let name = r.string(name_raw, &at.key("name"))?.into_owned();
-            if let Some((_, first)) = names.iter().find(|(n, _)| *n == name) {
+            let name = r.string(name_raw, &at.key("name"))?;
+            if let Some(first) = names.get(&name) {
                 return Err(r.error_at(
                     K::DuplicateId,
                     name_raw,
@@ -117,15 +127,17 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
                     ),
                 ));
             }
-            names.push((name.clone(), name_raw));
-            sub.id = Some(name);
+            sub.id = Some(name.clone().into_owned());
+            names.insert(name.clone(), name_raw);
+            own = Some(name);
         }
-        let known = |names: &[(String, &RawValue)], id: &str, own: Option<&str>| {
-            names.iter().any(|(n, _)| n == id && own != Some(id))
+        // A name counts once given, but not in its own operation.
+        let known = |names: &HashMap<Cow<'a, str>, &RawValue>, id: &str| {
+            own.as_deref() != Some(id) && names.contains_key(id)
         };
         if let Some(dep) = object.take("depends_on") {
             let name = r.string(dep, &at.key("depends_on"))?.into_owned();
-            if !known(&names, &name, sub.id.as_deref()) {
+            if !known(&names, &name) {
                 return Err(r.error_at(
                     K::DanglingReference,
                     dep,
@@ -137,38 +149,41 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             }
             sub.depends_on.push(name);
         }
-        for (text, raw, member) in [
-            (sub.target.clone(), url_raw, "relative_url"),
-            (
-                String::from_utf8_lossy(&sub.body).into_owned(),
-                body_raw.unwrap_or(url_raw),
-                "body",
-            ),
-        ] {
-            for found in reference::meta(&text) {
-                let where_ = at.key(member);
-                match found {
-                    Ok(found) if !known(&names, found.id, sub.id.as_deref()) => {
-                        return Err(r.error_at(
-                            K::DanglingReference,
-                            raw,
-                            format!(
-                                "expected a reference to an earlier operation's name {}, found {}",
-                                At(&where_),
-                                found.expression
-                            ),
-                        ));
-                    }
-                    Ok(_) => {}
-                    Err(_) => r.tolerate(ToleranceKind::MalformedReference, raw, |r| {
-                        r.error_at(
-                            K::Semantic,
-                            raw,
-                            format!("expected {{result=name:$.path}} {}, found \"{{result=\" without one", At(&where_)),
-                        )
-                    })?,
-                }
+        // References are located exactly in a string without escapes (a slice of the input,
+        // after its opening quote), else at the member.
+        let exact = |text: &Cow<'_, str>, raw: &RawValue| {
+            matches!(text, Cow::Borrowed(_)).then(|| r.offset(raw) + 1)
+        };
+        let mut texts = vec![Scanned {
+            text: url.as_ref(),
+            base: exact(&url, url_raw),
+            raw: url_raw,
+            member: "relative_url",
+        }];
+        if let (Some(text), Some(raw)) = (&body, body_raw) {
+            texts.push(Scanned {
+                text: text.as_ref(),
+                base: exact(text, raw),
+                raw,
+                member: "body",
+            });
+        }
+        r.references(&texts, &REFERENCES, &at, |r, found, offset, member| {
+            if known(&names, found.id) {
+                return Ok(());
             }
+            Err(r.error_at_offset(
+                K::DanglingReference,
+                offset,
+                format!(
+                    "expected a reference to an earlier operation's name {}, found {}",
+                    At(member),
+                    found.expression
+                ),
+            ))
+        })?;
+        if let Some(body) = body {
+            sub.body = r.share(body);
         }
         if let Some(flag) = object.take("omit_response_on_success") {
             r.boolean(flag, &at.key("omit_response_on_success"))?;
@@ -188,21 +203,18 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
     Ok(BatchMessage::Request(batch))
 }
 
-/// A body carried as a string: its unescaped text (a slice of the input when it holds no
-/// escape); `null` is none.
+/// A body carried as a string: its unescaped text (borrowed from the input when it holds
+/// no escape).
 fn string_body<'a>(
-    r: &mut Reader<'a>,
+    r: &Reader<'a>,
     raw: &'a RawValue,
     path: &Path<'_>,
-) -> Result<bytes::Bytes, ParseError> {
-    if is_null(raw) {
-        return Ok(bytes::Bytes::new());
-    }
+) -> Result<Cow<'a, str>, ParseError> {
     if !is_string(raw) {
         return Err(r.expected(raw, path, "a string (Meta carries bodies as text)"));
     }
-    let body = r.string_bytes(raw, path)?;
-    r.check_body(&body, raw)?;
+    let body = r.string(raw, path)?;
+    r.check_body_len(body.len(), raw)?;
     Ok(body)
 }
 
@@ -216,20 +228,9 @@ fn text_body(body: &[u8], n: usize) -> Result<&str, EncodeError> {
     })
 }
 
-fn options_lost<T>(out: &mut Out, batch: &Batch<T>) {
-    let o = &batch.options;
-    for (name, set) in [
-        ("continue_on_error", o.continue_on_error.is_some()),
-        ("all_or_none", o.all_or_none.is_some()),
-        ("halt_on_error", o.halt_on_error.is_some()),
-        ("collate_subrequests", o.collate_subrequests.is_some()),
-        ("has_errors", o.has_errors.is_some()),
-        ("next_link", o.next_link.is_some()),
-    ] {
-        if set {
-            out.lost.push(Lost::Option { name });
-        }
-    }
+/// Reports every batch option, group and batch member: a Meta batch is a bare array.
+fn batch_lost<T>(out: &mut Out, batch: &Batch<T>) {
+    options_lost(out, batch, &[]);
     for (item, entry) in batch.items.iter().enumerate() {
         if let Item::Group(_) = entry {
             out.lost.push(Lost::Group { item });
@@ -257,12 +258,12 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                     ),
                 ));
             }
-            options_lost(&mut out, batch);
+            batch_lost(&mut out, batch);
             out.begin_array();
             for (n, op) in batch.operations().enumerate() {
                 out.element();
                 out.begin_object();
-                out.member_str("method", op.method.as_str());
+                out.method("method", &op.method, &method::META, n)?;
                 out.member_str("relative_url", &op.target);
                 if let Some(id) = &op.id {
                     out.member_str("name", id);
@@ -292,7 +293,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
             out.end_array();
         }
         BatchMessage::Response(batch) => {
-            options_lost(&mut out, batch);
+            batch_lost(&mut out, batch);
             out.begin_array();
             for (n, op) in batch.operations().enumerate() {
                 out.element();

@@ -2,6 +2,7 @@
 //! Graph's profile of it.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use batchwire_core::{
     AtomicGroup, Batch, BatchMessage, Item, ParseError, ParseErrorKind as K, SubRequest,
@@ -11,8 +12,11 @@ use http::Method;
 use serde_json::value::RawValue;
 
 use crate::body::{is_json, media_kind};
+use crate::method::{self, Methods};
 use crate::read::{At, Object, Path, Reader, Shown, Top, is_null};
-use crate::write::{EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost, Out, ids_for};
+use crate::write::{
+    EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost, Out, ids_for, options_lost,
+};
 
 /// Which rules apply on top of the JSON shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,10 +57,19 @@ fn is_request_id(id: &str) -> bool {
 }
 
 impl Profile {
-    fn same_id(self, a: &str, b: &str) -> bool {
+    /// An id or group name as the profile compares it: as written, or (Graph) lower case.
+    fn key(self, id: &str) -> Cow<'_, str> {
         match self {
-            Profile::Odata => a == b,
-            Profile::Graph => a.eq_ignore_ascii_case(b),
+            Profile::Odata => Cow::Borrowed(id),
+            Profile::Graph => Cow::Owned(id.to_ascii_lowercase()),
+        }
+    }
+
+    /// OData allows the five methods of section 11.7 in any case; Graph any method token.
+    fn methods(self) -> &'static Methods {
+        match self {
+            Profile::Odata => &method::ODATA,
+            Profile::Graph => &method::GRAPH,
         }
     }
 
@@ -88,7 +101,7 @@ pub(crate) fn decode<'a>(
         Top::Array(_) => {
             return Err(r.error_at_offset(
                 K::Json,
-                0,
+                r.top_offset(),
                 format!(
                     "expected {} batch object with \"requests\" or \"responses\", found an array",
                     profile.name()
@@ -98,11 +111,13 @@ pub(crate) fn decode<'a>(
     };
     let root = Path::Root;
     if let Some(raw) = top.take("requests") {
+        r.kind_at = Some(r.offset(raw));
         let path = root.key("requests");
         let batch = requests(r, raw, &path, profile)?;
         let batch = top_extra(r, &top, batch, true)?;
         Ok(BatchMessage::Request(batch))
     } else if let Some(raw) = top.take("responses") {
+        r.kind_at = Some(r.offset(raw));
         let path = root.key("responses");
         let mut batch = responses(r, raw, &path, profile)?;
         for name in NEXT_LINKS {
@@ -184,7 +199,7 @@ fn request<'a>(
     let method_raw = object
         .take("method")
         .ok_or_else(|| r.missing(&object, path, "method", "the HTTP method"))?;
-    let method = method(r, method_raw, &path.key("method"), profile)?;
+    let method = r.method(method_raw, &path.key("method"), profile.methods())?;
     let url_raw = object
         .take("url")
         .ok_or_else(|| r.missing(&object, path, "url", "the request URL"))?;
@@ -257,22 +272,6 @@ fn request<'a>(
     })
 }
 
-/// OData allows the five methods of section 11.7 in any case; Graph any method token.
-fn method(
-    r: &Reader<'_>,
-    raw: &RawValue,
-    path: &Path<'_>,
-    profile: Profile,
-) -> Result<Method, ParseError> {
-    let text = r.string(raw, path)?;
-    let upper = text.to_ascii_uppercase();
-    let known = ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&upper.as_str());
-    if profile == Profile::Odata && !known {
-        return Err(r.expected(raw, path, "one of get, post, put, patch or delete"));
-    }
-    Method::from_bytes(upper.as_bytes()).map_err(|_| r.expected(raw, path, "an HTTP method token"))
-}
-
 fn responses<'a>(
     r: &mut Reader<'a>,
     raw: &'a RawValue,
@@ -333,14 +332,10 @@ fn check_ids<T>(
     path: &Path<'_>,
     profile: Profile,
 ) -> Result<(), ParseError> {
-    let mut seen: std::collections::HashMap<Cow<'_, str>, usize> = std::collections::HashMap::new();
+    let mut seen: HashMap<Cow<'_, str>, usize> = HashMap::new();
     for item in read {
         let Some((id, raw)) = &item.id else { continue };
-        let key = match profile {
-            Profile::Odata => Cow::Borrowed(id.as_str()),
-            Profile::Graph => Cow::Owned(id.to_ascii_lowercase()),
-        };
-        if let Some(first) = seen.insert(key, item.path_index) {
+        if let Some(first) = seen.insert(profile.key(id), item.path_index) {
             let here = path.index(item.path_index);
             let there = path.index(first);
             return Err(r.error_at(
@@ -359,6 +354,10 @@ fn check_ids<T>(
 
 /// Builds items from operations: adjacent members of one atomicity group become a group;
 /// checks group names and (for requests) dependencies and `$<id>` references.
+///
+/// # Complexity
+///
+/// Linear in the number of operations and dependencies: names are looked up in maps.
 fn group<'a, T>(
     r: &mut Reader<'a>,
     read: Vec<Read<'a, T>>,
@@ -373,8 +372,16 @@ where
         .iter()
         .map(|x| x.id.as_ref().map(|(id, _)| id.clone()))
         .collect();
-    // Groups by name: where each starts (the index of its first member).
-    let mut groups: Vec<(String, usize)> = Vec::new();
+    let mut names = Names {
+        // `check_ids` has made the ids unique.
+        index: ids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| id.as_deref().map(|id| (profile.key(id), i)))
+            .collect(),
+        groups: Groups::default(),
+        profile,
+    };
     let mut items: Vec<Item<T>> = Vec::new();
     let mut current: Option<String> = None;
     for (i, entry) in read.into_iter().enumerate() {
@@ -388,10 +395,7 @@ where
         } = entry;
         let here = path.index(path_index);
         if let Some((name, raw)) = &group {
-            if let Some(j) = ids
-                .iter()
-                .position(|id| id.as_deref().is_some_and(|id| profile.same_id(id, name)))
-            {
+            if let Some(j) = names.position(name) {
                 return Err(r.error_at(
                     K::DuplicateId,
                     raw,
@@ -403,9 +407,10 @@ where
                 ));
             }
             let continues = current.as_deref().is_some_and(|c| c == name);
+            let known = names.groups.contains(name);
             // Responses may come in any order, so there a group's members may be apart: each
             // run becomes a group of the same name.
-            if request && !continues && groups.iter().any(|(g, _)| g == name) {
+            if request && !continues && known {
                 return Err(r.error_at(
                         K::Semantic,
                         raw,
@@ -415,22 +420,20 @@ where
                     ),
                 ));
             }
-            if !continues && !groups.iter().any(|(g, _)| g == name) {
-                groups.push((name.clone(), i));
+            if !continues && !known {
+                names.groups.insert(name.clone(), i, profile);
             }
         }
         if request {
             check_depends(
                 r,
-                &ids,
-                &groups,
+                &names,
                 group.as_ref().map(|(g, _)| g.as_str()),
                 &op,
                 &depends,
                 url,
                 i,
                 &here,
-                profile,
             )?;
         }
         if let Some((name, _)) = group {
@@ -450,6 +453,63 @@ where
         }
     }
     Ok(items)
+}
+
+/// The ids and group names of a batch, for looking names up as the profile compares them.
+struct Names<'n> {
+    /// Each id as the profile compares it, and its position.
+    index: HashMap<Cow<'n, str>, usize>,
+    /// The groups met so far.
+    groups: Groups,
+    profile: Profile,
+}
+
+impl Names<'_> {
+    /// The position of the request with id `name`.
+    fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(self.profile.key(name).as_ref()).copied()
+    }
+}
+
+/// Atomicity groups met so far, each with the position of its first member.
+#[derive(Default)]
+struct Groups {
+    /// Names and first positions, in order.
+    all: Vec<(String, usize)>,
+    /// Names as written, for adjacency (where `all` holds each).
+    exact: HashMap<String, usize>,
+    /// Names as the profile compares them, for dependencies (where `all` holds each; with
+    /// Graph's case-insensitive ids, several names may compare equal).
+    by_key: HashMap<String, Vec<usize>>,
+}
+
+impl Groups {
+    fn contains(&self, name: &str) -> bool {
+        self.exact.contains_key(name)
+    }
+
+    fn insert(&mut self, name: String, start: usize, profile: Profile) {
+        let k = self.all.len();
+        self.by_key
+            .entry(profile.key(&name).into_owned())
+            .or_default()
+            .push(k);
+        self.exact.insert(name.clone(), k);
+        self.all.push((name, start));
+    }
+
+    /// The groups whose names compare equal to `name`, with their first positions.
+    fn matching<'g>(
+        &'g self,
+        name: &str,
+        profile: Profile,
+    ) -> impl Iterator<Item = &'g (String, usize)> {
+        self.by_key
+            .get(profile.key(name).as_ref())
+            .into_iter()
+            .flatten()
+            .map(|&k| &self.all[k])
+    }
 }
 
 /// Access to the declared dependencies and URL of a request; responses have none.
@@ -486,36 +546,29 @@ pub(crate) fn url_reference(url: &str) -> Option<&str> {
 #[allow(clippy::too_many_arguments)]
 fn check_depends<'a, T: HasDepends>(
     r: &mut Reader<'a>,
-    ids: &[Option<String>],
-    groups: &[(String, usize)],
+    names: &Names<'_>,
     own_group: Option<&str>,
     op: &T,
     depends: &[&'a RawValue],
     url: Option<&'a RawValue>,
     i: usize,
     here: &Path<'_>,
-    profile: Profile,
 ) -> Result<(), ParseError> {
-    let earlier_id = |name: &str| {
-        ids[..i]
-            .iter()
-            .flatten()
-            .any(|id| profile.same_id(id, name))
-    };
+    let profile = names.profile;
     let earlier_group = |name: &str| {
-        groups.iter().any(|(g, start)| {
-            *start < i && profile.same_id(g, name) && own_group != Some(g.as_str())
-        })
+        names
+            .groups
+            .matching(name, profile)
+            .any(|(g, start)| *start < i && own_group != Some(g.as_str()))
     };
     for (k, (dep, raw)) in op.depends_on().iter().zip(depends).enumerate() {
-        if !earlier_id(dep) && !earlier_group(dep) {
+        let position = names.position(dep);
+        if position.is_none_or(|j| j >= i) && !earlier_group(dep) {
             let at = here.key("dependsOn");
             let at = at.index(k);
-            let why = if ids.get(i).and_then(Option::as_deref) == Some(dep.as_str())
-                || own_group == Some(dep.as_str())
-            {
+            let why = if position == Some(i) || own_group == Some(dep.as_str()) {
                 "itself or its own group"
-            } else if ids.iter().flatten().any(|id| profile.same_id(id, dep)) {
+            } else if position.is_some() {
                 "a later request"
             } else {
                 "nothing in the batch"
@@ -537,10 +590,7 @@ fn check_depends<'a, T: HasDepends>(
         return Ok(());
     };
     // `$metadata`, `$batch`... are resources, not references, unless an id says otherwise.
-    let Some(j) = ids.iter().position(|id| {
-        id.as_deref()
-            .is_some_and(|id| profile.same_id(id, reference))
-    }) else {
+    let Some(j) = names.position(reference) else {
         return Ok(());
     };
     let at = here.key("url");
@@ -556,10 +606,11 @@ fn check_depends<'a, T: HasDepends>(
         ));
     }
     let declared = op.depends_on().iter().any(|d| {
-        profile.same_id(d, reference)
-            || groups
-                .iter()
-                .any(|(g, start)| profile.same_id(d, g) && *start <= j)
+        profile.key(d) == profile.key(reference)
+            || names
+                .groups
+                .matching(d, profile)
+                .any(|(_, start)| *start <= j)
     });
     if !declared {
         r.tolerate(ToleranceKind::UndeclaredDependency, url_raw, |r| {
@@ -593,35 +644,6 @@ pub(crate) fn encode(
         BatchMessage::Response(batch) => encode_responses(&mut out, batch, options)?,
     }
     Ok(out.finish())
-}
-
-/// Reports the batch options OData JSON has no member for.
-fn options_lost<T>(out: &mut Out, batch: &Batch<T>) {
-    let o = &batch.options;
-    if o.continue_on_error.is_some() {
-        // A `Prefer` header of the outer HTTP request, not part of the document.
-        out.lost.push(Lost::Option {
-            name: "continue_on_error",
-        });
-    }
-    if o.all_or_none.is_some() {
-        out.lost.push(Lost::Option {
-            name: "all_or_none",
-        });
-    }
-    if o.halt_on_error.is_some() {
-        out.lost.push(Lost::Option {
-            name: "halt_on_error",
-        });
-    }
-    if o.collate_subrequests.is_some() {
-        out.lost.push(Lost::Option {
-            name: "collate_subrequests",
-        });
-    }
-    if o.has_errors.is_some() {
-        out.lost.push(Lost::Option { name: "has_errors" });
-    }
 }
 
 fn group_names<T>(batch: &Batch<T>) -> Vec<&str> {
@@ -676,7 +698,9 @@ fn encode_requests(
             ),
         ));
     }
-    options_lost(out, batch);
+    // `continue_on_error` is a `Prefer` header of the outer HTTP request, not part of the
+    // document.
+    options_lost(out, batch, &[]);
     let ops: Vec<&SubRequest> = batch.operations().collect();
     let ids = ids_for(
         &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
@@ -732,7 +756,7 @@ fn encode_requests(
                 }
                 out.end_array();
             }
-            out.member_str("method", op.method.as_str());
+            out.method("method", &op.method, profile.methods(), n)?;
             out.member_str("url", &op.target);
             let mut headers = Cow::Borrowed(&op.headers);
             if profile == Profile::Graph
@@ -804,7 +828,7 @@ fn encode_responses(
     batch: &Batch<SubResponse>,
     options: &EncodeOptions,
 ) -> Result<(), EncodeError> {
-    options_lost(out, batch);
+    options_lost(out, batch, &["next_link"]);
     let ops: Vec<&SubResponse> = batch.operations().collect();
     let ids = ids_for(
         &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),

@@ -14,9 +14,17 @@ use batchwire_core::{
     Header, Headers, Limits, MessageKind, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind,
 };
 use bytes::Bytes;
-use http::StatusCode;
+use http::{Method, StatusCode};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+
+use crate::method::Methods;
+use crate::reference::{Reference, References};
+
+/// Members kept of an object other than a header object, however low
+/// [`Limits::max_headers`] is set: every format defines fewer members than this for any of
+/// its objects, so a lowered header limit never refuses an operation for its own members.
+pub(crate) const MIN_MEMBERS: usize = 256;
 
 /// A JSON string, borrowed from the input when it holds no escape.
 #[derive(Debug)]
@@ -44,28 +52,66 @@ impl<'de> Deserialize<'de> for Str<'de> {
     }
 }
 
-/// The members of one JSON object, names unescaped, values raw, in wire order.
-struct Members<'a>(Vec<(Str<'a>, &'a RawValue)>);
+/// The members of one JSON object, names unescaped and values raw, in wire order: the first
+/// `keep` of them (of those named in `only`, when given), and how many such there are in all.
+/// The rest are skipped, not stored, so a hostile object costs no memory.
+struct Members<'a> {
+    kept: Vec<(Str<'a>, &'a RawValue)>,
+    count: usize,
+}
 
-impl<'de> Deserialize<'de> for Members<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Members<'de>, D::Error> {
-        struct MembersVisitor;
-        impl<'de> Visitor<'de> for MembersVisitor {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
+/// Reads an object keeping at most `keep` members, and only those named in `only` if given.
+struct MembersSeed<'s> {
+    keep: usize,
+    only: Option<&'s [&'s str]>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for MembersSeed<'_> {
+    type Value = Members<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Members<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MembersSeed<'_> {
+    type Value = Members<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+        let mut kept = Vec::with_capacity(map.size_hint().unwrap_or(8).min(self.keep));
+        let mut count = 0;
+        while let Some(name) = map.next_key::<Str<'de>>()? {
+            if self
+                .only
+                .is_some_and(|only| !only.contains(&name.0.as_ref()))
+            {
+                map.next_value::<de::IgnoredAny>()?;
+                continue;
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
-                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(name) = map.next_key::<Str<'de>>()? {
-                    let value = map.next_value::<&'de RawValue>()?;
-                    members.push((name, value));
-                }
-                Ok(Members(members))
+            count += 1;
+            if kept.len() < self.keep {
+                let value = map.next_value::<&'de RawValue>()?;
+                kept.push((name, value));
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
             }
         }
-        deserializer.deserialize_map(MembersVisitor)
+        Ok(Members { kept, count })
     }
+}
+
+fn members<'a>(
+    text: &'a str,
+    keep: usize,
+    only: Option<&[&str]>,
+) -> Result<Members<'a>, serde_json::Error> {
+    use de::DeserializeSeed as _;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let members = MembersSeed { keep, only }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(members)
 }
 
 /// The elements of one JSON array, raw: the first `keep` of them, and how many there are
@@ -251,6 +297,32 @@ impl<'a> Object<'a> {
     }
 }
 
+/// A text of one operation to look for references in: its URL or its body.
+#[derive(Debug)]
+pub(crate) struct Scanned<'t, 'a> {
+    /// The text.
+    pub(crate) text: &'t str,
+    /// Where the text's first byte is in the input, when the text is the input's own bytes
+    /// (raw JSON, or a JSON string without escapes); otherwise references are located at
+    /// `raw`.
+    pub(crate) base: Option<usize>,
+    /// The member's value.
+    pub(crate) raw: &'a RawValue,
+    /// The member's name.
+    pub(crate) member: &'static str,
+}
+
+/// A format's references: how to find them, and how messages describe them.
+#[derive(Debug)]
+pub(crate) struct ReferenceSyntax {
+    /// The scanner.
+    pub(crate) scan: fn(&str) -> References<'_>,
+    /// A well-formed reference, as messages show it.
+    pub(crate) shape: &'static str,
+    /// The opener, as messages show it.
+    pub(crate) opener: &'static str,
+}
+
 /// The shared state of one decode: the input, the mode, and what was tolerated.
 #[derive(Debug)]
 pub(crate) struct Reader<'a> {
@@ -268,8 +340,11 @@ pub(crate) struct Reader<'a> {
     pub(crate) kind: Option<MessageKind>,
     /// Bounds against hostile input.
     pub(crate) limits: Limits,
-    /// Tolerances applied so far, in input order.
+    /// Tolerances applied so far, in the order met (sorted into input order at the end).
     pub(crate) tolerated: Vec<Tolerance>,
+    /// Where the document says whether it holds requests or responses (the value of
+    /// `requests`, the first operation...), for an error when that is not what was asked.
+    pub(crate) kind_at: Option<usize>,
 }
 
 /// What a document is at its top level.
@@ -318,6 +393,7 @@ impl<'a> Reader<'a> {
             strict,
             limits,
             tolerated: Vec::new(),
+            kind_at: None,
         })
     }
 
@@ -345,10 +421,18 @@ impl<'a> Reader<'a> {
                 format!("expected a JSON object or array, found {found}"),
             ));
         }
-        let members: Members<'a> =
-            serde_json::from_str(self.text).map_err(|e| self.syntax(0, self.text, &e))?;
-        self.object_from(self.text.len() - first.len(), members, &Path::Root)
-            .map(Top::Object)
+        let offset = self.text.len() - first.len();
+        let members = members(self.text, self.max_members(), None)
+            .map_err(|e| self.syntax(0, self.text, &e))?;
+        let count = members.count;
+        let object = self.object_from(offset, members, &Path::Root)?;
+        self.check_member_count(count, offset, &Path::Root)?;
+        Ok(Top::Object(object))
+    }
+
+    /// Where the top-level value starts: after any leading whitespace.
+    pub(crate) fn top_offset(&self) -> usize {
+        self.text.len() - self.text.trim_start_matches([' ', '\t', '\r', '\n']).len()
     }
 
     /// The byte offset of a raw value in the input.
@@ -439,18 +523,175 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Records a tolerance at `offset`, or fails with `error` in strict mode.
+    pub(crate) fn tolerate_at(
+        &mut self,
+        kind: ToleranceKind,
+        offset: usize,
+        error: impl FnOnce(&Reader<'a>) -> ParseError,
+    ) -> Result<(), ParseError> {
+        if self.strict {
+            return Err(error(self));
+        }
+        self.tolerated.push(Tolerance { offset, kind });
+        Ok(())
+    }
+
+    /// Visits the references in the texts of one operation (at `path`) in order, each with
+    /// its offset in the input and the path of its member. A malformed one is tolerated, and
+    /// in strict mode the first is the error.
+    ///
+    /// # Errors
+    ///
+    /// What `visit` returns; a malformed reference in strict mode; and [`K::LimitExceeded`]
+    /// at the first reference past [`Limits::max_parts`] in one operation (no operation
+    /// refers more often than a batch has operations), giving how many there are. Each
+    /// reference costs time only: nothing is stored for it here.
+    pub(crate) fn references<'t>(
+        &mut self,
+        texts: &[Scanned<'t, 'a>],
+        syntax: &ReferenceSyntax,
+        path: &Path<'_>,
+        mut visit: impl FnMut(&Reader<'a>, Reference<'t>, usize, &Path<'_>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
+        let max = self.limits.max_parts;
+        let mut count = 0usize;
+        for (k, scanned) in texts.iter().enumerate() {
+            let at = path.key(scanned.member);
+            let mut found = (syntax.scan)(scanned.text);
+            while let Some(item) = found.next() {
+                let local = match item {
+                    Ok(reference) => reference.offset,
+                    Err(malformed) => malformed.offset,
+                };
+                let offset = scanned
+                    .base
+                    .map_or_else(|| self.offset(scanned.raw), |base| base + local);
+                count += 1;
+                if count > max {
+                    let rest: usize = texts[k + 1..]
+                        .iter()
+                        .map(|t| (syntax.scan)(t.text).count())
+                        .sum();
+                    let total = count + found.count() + rest;
+                    return Err(self.error_at_offset(
+                        K::LimitExceeded,
+                        offset,
+                        format!(
+                            "expected at most {max} references in one operation {} (the limit on operations), found {total}",
+                            At(path)
+                        ),
+                    ));
+                }
+                match item {
+                    Ok(reference) => visit(self, reference, offset, &at)?,
+                    Err(_) => self.tolerate_at(ToleranceKind::MalformedReference, offset, |r| {
+                        r.error_at_offset(
+                            K::Semantic,
+                            offset,
+                            format!(
+                                "expected {} {}, found \"{}\" without one",
+                                syntax.shape,
+                                At(&at),
+                                syntax.opener
+                            ),
+                        )
+                    })?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `raw` as a method the format allows.
+    pub(crate) fn method(
+        &self,
+        raw: &'a RawValue,
+        path: &Path<'_>,
+        methods: &Methods,
+    ) -> Result<Method, ParseError> {
+        let text = self.string(raw, path)?;
+        methods
+            .read(&text)
+            .ok_or_else(|| self.expected(raw, path, &methods.expected()))
+    }
+
     /// Reads `raw` as an object, rejecting a member name given twice.
+    ///
+    /// No object of a batch document holds more members than a header section holds fields
+    /// ([`Limits::max_headers`], or [`MIN_MEMBERS`] when that is lower): an operation has a
+    /// handful of members, and extension members are few. Members past the limit are
+    /// counted, never stored, so a hostile object costs no memory.
+    ///
+    /// # Errors
+    ///
+    /// [`K::LimitExceeded`] at the object, giving the number of members, when there are more.
     pub(crate) fn object(
         &self,
         raw: &'a RawValue,
         path: &Path<'_>,
     ) -> Result<Object<'a>, ParseError> {
+        let (object, count) = self.object_counted(raw, path, self.max_members(), None)?;
+        self.check_member_count(count, object.offset, path)?;
+        Ok(object)
+    }
+
+    /// The most members an object other than a header object may hold.
+    fn max_members(&self) -> usize {
+        self.limits.max_headers.max(MIN_MEMBERS)
+    }
+
+    /// Reads the members of `raw` named in `names`, and only them: for a record that is kept
+    /// whole as a body (an sObject Tree result, an sObject Collections record), of which a
+    /// format reads a member or two. Other members are not stored, not counted and not
+    /// checked for repeats, as in any other body.
+    pub(crate) fn fields(
+        &self,
+        raw: &'a RawValue,
+        path: &Path<'_>,
+        names: &[&str],
+    ) -> Result<Object<'a>, ParseError> {
+        // Past the limit, one of `names` is given twice, which `object_from` rejects.
+        self.object_counted(raw, path, MIN_MEMBERS, Some(names))
+            .map(|(object, _)| object)
+    }
+
+    /// Reads `raw` as an object, keeping at most `keep` members; the number of members comes
+    /// with it.
+    fn object_counted(
+        &self,
+        raw: &'a RawValue,
+        path: &Path<'_>,
+        keep: usize,
+        only: Option<&[&str]>,
+    ) -> Result<(Object<'a>, usize), ParseError> {
         if !raw.get().starts_with('{') {
             return Err(self.expected(raw, path, "an object"));
         }
-        let members: Members<'a> = serde_json::from_str(raw.get())
+        let members = members(raw.get(), keep, only)
             .map_err(|e| self.syntax(self.offset(raw), raw.get(), &e))?;
-        self.object_from(self.offset(raw), members, path)
+        let count = members.count;
+        Ok((self.object_from(self.offset(raw), members, path)?, count))
+    }
+
+    fn check_member_count(
+        &self,
+        count: usize,
+        offset: usize,
+        path: &Path<'_>,
+    ) -> Result<(), ParseError> {
+        let max = self.max_members();
+        if count > max {
+            return Err(self.error_at_offset(
+                K::LimitExceeded,
+                offset,
+                format!(
+                    "expected at most {max} members in the object {} (the limit on headers), found {count}",
+                    At(path)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn object_from(
@@ -459,7 +700,7 @@ impl<'a> Reader<'a> {
         members: Members<'a>,
         path: &Path<'_>,
     ) -> Result<Object<'a>, ParseError> {
-        let members = members.0;
+        let members = members.kept;
         // serde_json keeps the last of two equal names without a word; I-JSON (RFC 7493),
         // which the OData 4.02 text adopts, forbids them. Objects here are small, so a
         // quadratic scan beats hashing until they are not.
@@ -508,12 +749,21 @@ impl<'a> Reader<'a> {
         raw: &'a RawValue,
         path: &Path<'_>,
     ) -> Result<Vec<&'a RawValue>, ParseError> {
+        let elements = self.elements(raw, path, self.limits.max_parts)?;
+        self.bounded(elements, self.offset(raw))
+    }
+
+    /// Reads `raw` as an array, keeping at most `keep` elements.
+    fn elements(
+        &self,
+        raw: &'a RawValue,
+        path: &Path<'_>,
+        keep: usize,
+    ) -> Result<Elements<'a>, ParseError> {
         if !raw.get().starts_with('[') {
             return Err(self.expected(raw, path, "an array"));
         }
-        let elements = elements(raw.get(), self.limits.max_parts)
-            .map_err(|e| self.syntax(self.offset(raw), raw.get(), &e))?;
-        self.bounded(elements, self.offset(raw))
+        elements(raw.get(), keep).map_err(|e| self.syntax(self.offset(raw), raw.get(), &e))
     }
 
     /// No array of a batch document holds more elements than a batch holds operations.
@@ -639,8 +889,8 @@ impl<'a> Reader<'a> {
         if is_null(raw) {
             return Ok(Headers::new());
         }
-        let object = self.object(raw, path)?;
-        self.check_header_count(object.members.len(), raw)?;
+        let (object, count) = self.object_counted(raw, path, self.limits.max_headers, None)?;
+        self.check_header_count(count, raw)?;
         let mut headers = Headers::with_capacity(object.members.len());
         for (name, value, _) in &object.members {
             let value = *value;
@@ -676,10 +926,10 @@ impl<'a> Reader<'a> {
         if is_null(raw) {
             return Ok(Headers::new());
         }
-        let elements = self.array(raw, path)?;
-        self.check_header_count(elements.len(), raw)?;
-        let mut headers = Headers::with_capacity(elements.len());
-        for (i, element) in elements.into_iter().enumerate() {
+        let elements = self.elements(raw, path, self.limits.max_headers)?;
+        self.check_header_count(elements.count, raw)?;
+        let mut headers = Headers::with_capacity(elements.kept.len());
+        for (i, element) in elements.kept.into_iter().enumerate() {
             let at = path.index(i);
             let mut object = self.object(element, &at)?;
             let name = object
@@ -763,14 +1013,18 @@ impl<'a> Reader<'a> {
 
     /// Fails when a body is larger than the limits allow.
     pub(crate) fn check_body(&self, body: &Bytes, raw: &RawValue) -> Result<(), ParseError> {
-        if body.len() > self.limits.max_body_bytes {
+        self.check_body_len(body.len(), raw)
+    }
+
+    /// Fails when a body of `len` bytes is larger than the limits allow.
+    pub(crate) fn check_body_len(&self, len: usize, raw: &RawValue) -> Result<(), ParseError> {
+        if len > self.limits.max_body_bytes {
             return Err(self.error_at(
                 K::LimitExceeded,
                 raw,
                 format!(
                     "expected a body of at most {} bytes, found {}",
-                    self.limits.max_body_bytes,
-                    body.len()
+                    self.limits.max_body_bytes, len
                 ),
             ));
         }

@@ -2,6 +2,7 @@
 //! Tree and sObject Collections responses.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use batchwire_core::{
     AtomicGroup, Batch, BatchMessage, Headers, Item, ParseError, ParseErrorKind as K, SubRequest,
@@ -10,9 +11,12 @@ use batchwire_core::{
 use http::{Method, StatusCode};
 use serde_json::value::RawValue;
 
-use crate::read::{At, Object, Path, Reader, Shown, Top, is_null};
+use crate::method;
+use crate::read::{At, Object, Path, Reader, ReferenceSyntax, Scanned, Shown, Top, is_null};
 use crate::reference;
-use crate::write::{EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost, Out, ids_for};
+use crate::write::{
+    EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost, Out, ids_for, options_lost,
+};
 
 /// Subrequests in one `/composite` call.
 pub(crate) const COMPOSITE_MAX: usize = 25;
@@ -27,12 +31,18 @@ const FORBIDDEN_HEADERS: &[&str] = &["accept", "authorization", "content-type"];
 const SUBREQUEST_MEMBERS: &[&str] = &["method", "url", "referenceId", "body", "httpHeaders"];
 const RESULT_MEMBERS: &[&str] = &["body", "httpHeaders", "httpStatusCode", "referenceId"];
 
+const REFERENCES: ReferenceSyntax = ReferenceSyntax {
+    scan: reference::salesforce,
+    shape: "a reference @{referenceId.path}",
+    opener: "@{",
+};
+
 fn object_top<'a>(r: &Reader<'a>, top: Top<'a>, what: &str) -> Result<Object<'a>, ParseError> {
     match top {
         Top::Object(object) => Ok(object),
         Top::Array(_) => Err(r.error_at_offset(
             K::Json,
-            0,
+            r.top_offset(),
             format!("expected a {what} object, found an array"),
         )),
     }
@@ -66,6 +76,7 @@ pub(crate) fn decode_composite<'a>(
     let mut top = object_top(r, top, "Salesforce Composite")?;
     let root = Path::Root;
     if let Some(raw) = top.take("compositeRequest") {
+        r.kind_at = Some(r.offset(raw));
         let mut batch = Batch::new();
         batch.options.all_or_none = r.opt_boolean(top.take("allOrNone"), &root.key("allOrNone"))?;
         batch.options.collate_subrequests = r.opt_boolean(
@@ -86,6 +97,7 @@ pub(crate) fn decode_composite<'a>(
         keep_rest(r, &top, &root, true, &mut batch.extra)?;
         Ok(BatchMessage::Request(batch))
     } else if let Some(raw) = top.take("compositeResponse") {
+        r.kind_at = Some(r.offset(raw));
         let path = root.key("compositeResponse");
         let mut batch = Batch::new();
         for op in results(r, raw, &path)? {
@@ -105,34 +117,26 @@ pub(crate) fn decode_composite<'a>(
 
 /// Reads Composite subrequests (of one call, or of one graph), checking referenceIds and the
 /// `@{...}` references in URLs and bodies.
+///
+/// # Complexity
+///
+/// Linear in the subrequests' text: ids are looked up in a map, and each URL and body is
+/// scanned once for references.
 fn subrequests<'a>(
     r: &mut Reader<'a>,
     elements: Vec<&'a RawValue>,
     path: &Path<'_>,
 ) -> Result<Vec<SubRequest>, ParseError> {
     let mut ops: Vec<SubRequest> = Vec::with_capacity(elements.len());
-    let mut id_raws: Vec<&RawValue> = Vec::with_capacity(elements.len());
+    // Each referenceId, with the position of its subrequest and where it was given.
+    let mut ids: HashMap<Cow<'a, str>, (usize, &'a RawValue)> = HashMap::new();
     for (i, element) in elements.into_iter().enumerate() {
         let at = path.index(i);
         let mut object = r.object(element, &at)?;
         let method_raw = object
             .take("method")
             .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-        let method_text = r.string(method_raw, &at.key("method"))?;
-        let method = match method_text.as_ref() {
-            "GET" => Method::GET,
-            "POST" => Method::POST,
-            "PUT" => Method::PUT,
-            "PATCH" => Method::PATCH,
-            "DELETE" => Method::DELETE,
-            _ => {
-                return Err(r.expected(
-                    method_raw,
-                    &at.key("method"),
-                    "GET, POST, PUT, PATCH or DELETE (upper case)",
-                ));
-            }
-        };
+        let method = r.method(method_raw, &at.key("method"), &method::SALESFORCE_COMPOSITE)?;
         let url_raw = object
             .take("url")
             .ok_or_else(|| r.missing(&object, &at, "url", "the resource URL"))?;
@@ -140,7 +144,7 @@ fn subrequests<'a>(
         let id_raw = object
             .take("referenceId")
             .ok_or_else(|| r.missing(&object, &at, "referenceId", "the name of the result"))?;
-        let id = r.string(id_raw, &at.key("referenceId"))?.into_owned();
+        let id = r.string(id_raw, &at.key("referenceId"))?;
         if !is_reference_id(&id) {
             r.tolerate(ToleranceKind::IdCharacters, id_raw, |r| {
                 r.expected(
@@ -150,10 +154,7 @@ fn subrequests<'a>(
                 )
             })?;
         }
-        if let Some(j) = ops
-            .iter()
-            .position(|op| op.id.as_deref() == Some(id.as_str()))
-        {
+        if let Some(&(j, first)) = ids.get(&id) {
             return Err(r.error_at(
                 K::DuplicateId,
                 id_raw,
@@ -161,11 +162,11 @@ fn subrequests<'a>(
                     "expected each referenceId once, found \"{id}\" again at {}, first at {} (byte {})",
                     at.key("referenceId"),
                     path.index(j).key("referenceId"),
-                    r.offset(id_raws[j])
+                    r.offset(first)
                 ),
             ));
         }
-        let mut sub = SubRequest::new(method, url.as_ref()).with_id(id);
+        let mut sub = SubRequest::new(method, url.as_ref()).with_id(id.as_ref());
         let body_raw = object.take("body");
         if let Some(body) = body_raw {
             sub.body = r.body_json(body)?;
@@ -192,68 +193,47 @@ fn subrequests<'a>(
         keep_rest(r, &object, &at, true, &mut sub.extra)?;
         // References: in the URL (exact offsets when it holds no escape) and anywhere in the
         // body's JSON text (only strings can hold `@{`).
-        let mut scans = vec![(
-            sub.target.as_str(),
-            matches!(url, Cow::Borrowed(_)).then(|| r.offset(url_raw) + 1),
-            url_raw,
-            "url",
-        )];
+        let mut texts = vec![Scanned {
+            text: url.as_ref(),
+            base: matches!(url, Cow::Borrowed(_)).then(|| r.offset(url_raw) + 1),
+            raw: url_raw,
+            member: "url",
+        }];
         if let Some(body) = body_raw.filter(|b| !is_null(b)) {
-            scans.push((body.get(), Some(r.offset(body)), body, "body"));
+            texts.push(Scanned {
+                text: body.get(),
+                base: Some(r.offset(body)),
+                raw: body,
+                member: "body",
+            });
         }
-        let mut refs = Vec::new();
-        for (text, base, raw, member) in scans {
-            for found in reference::salesforce(text) {
-                let local = found.map_or_else(|m| m.offset, |f| f.offset);
-                let offset = base.map_or_else(|| r.offset(raw), |b| b + local);
-                if let Ok(reference) = found {
-                    refs.push((
-                        reference.id.to_owned(),
-                        reference.expression.to_owned(),
-                        offset,
-                        member,
-                    ));
-                } else {
-                    let where_ = at.key(member);
-                    r.tolerate(ToleranceKind::MalformedReference, raw, |r| {
-                        r.error_at_offset(
-                            K::Semantic,
-                            offset,
-                            format!(
-                                "expected a reference @{{referenceId.path}} {}, found \"@{{\" without one",
-                                At(&where_)
-                            ),
-                        )
-                    })?;
+        // The subrequests named so far, each a dependency once.
+        let mut named = HashSet::new();
+        let depends_on = &mut sub.depends_on;
+        r.references(&texts, &REFERENCES, &at, |r, found, offset, member| {
+            if let Some(&(j, _)) = ids.get(found.id) {
+                if named.insert(j) {
+                    depends_on.push(found.id.to_owned());
                 }
+                return Ok(());
             }
-        }
-        for (target, expression, offset, member) in refs {
-            if !ops
-                .iter()
-                .any(|op| op.id.as_deref() == Some(target.as_str()))
-            {
-                let which = if sub.id.as_deref() == Some(target.as_str()) {
-                    "this subrequest itself"
-                } else {
-                    "no earlier subrequest"
-                };
-                let where_ = at.key(member);
-                return Err(r.error_at_offset(
-                    K::DanglingReference,
-                    offset,
-                    format!(
-                        "expected a reference to an earlier referenceId {}, found {expression}, which names {which}",
-                        At(&where_)
-                    ),
-                ));
-            }
-            if !sub.depends_on.contains(&target) {
-                sub.depends_on.push(target);
-            }
-        }
+            let which = if found.id == id {
+                "this subrequest itself"
+            } else {
+                "no earlier subrequest"
+            };
+            Err(r.error_at_offset(
+                K::DanglingReference,
+                offset,
+                format!(
+                    "expected a reference to an earlier referenceId {}, found {}, which names {which}",
+                    At(member),
+                    found.expression
+                ),
+            ))
+        })?;
         ops.push(sub);
-        id_raws.push(id_raw);
+        ids.insert(id, (i, id_raw));
     }
     Ok(ops)
 }
@@ -298,6 +278,7 @@ pub(crate) fn decode_batch<'a>(
     let mut top = object_top(r, top, "Salesforce Composite Batch")?;
     let root = Path::Root;
     if let Some(raw) = top.take("batchRequests") {
+        r.kind_at = Some(r.offset(raw));
         let mut batch = Batch::new();
         batch.options.halt_on_error =
             r.opt_boolean(top.take("haltOnError"), &root.key("haltOnError"))?;
@@ -311,25 +292,7 @@ pub(crate) fn decode_batch<'a>(
             let method_raw = object
                 .take("method")
                 .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-            // Connect's generic batch writes `Get`; the REST API upper case.
-            let upper = r
-                .string(method_raw, &at.key("method"))?
-                .to_ascii_uppercase();
-            let method = match upper.as_str() {
-                "GET" => Method::GET,
-                "POST" => Method::POST,
-                "PUT" => Method::PUT,
-                "PATCH" => Method::PATCH,
-                "DELETE" => Method::DELETE,
-                "HEAD" => Method::HEAD,
-                _ => {
-                    return Err(r.expected(
-                        method_raw,
-                        &at.key("method"),
-                        "GET, POST, PUT, PATCH, DELETE or HEAD",
-                    ));
-                }
-            };
+            let method = r.method(method_raw, &at.key("method"), &method::SALESFORCE_BATCH)?;
             let url_raw = object
                 .take("url")
                 .ok_or_else(|| r.missing(&object, &at, "url", "the resource URL"))?;
@@ -378,6 +341,7 @@ pub(crate) fn decode_batch<'a>(
         keep_rest(r, &top, &root, true, &mut batch.extra)?;
         Ok(BatchMessage::Request(batch))
     } else if let Some(raw) = top.take("results") {
+        r.kind_at = Some(r.offset(raw));
         let path = root.key("results");
         let mut batch = Batch::new();
         let has_errors_raw = top.take("hasErrors");
@@ -452,10 +416,13 @@ pub(crate) fn decode_graph<'a>(
         objects.push(r.object(graph, &path.index(i))?);
     }
     let response = match objects.first() {
-        Some(first) => first.has("graphResponse"),
+        Some(first) => {
+            r.kind_at = Some(first.offset);
+            first.has("graphResponse")
+        }
         None => r.kind == Some(batchwire_core::MessageKind::Response),
     };
-    let mut ids: Vec<(String, &RawValue)> = Vec::new();
+    let mut ids: HashMap<Cow<'a, str>, &RawValue> = HashMap::new();
     let mut nodes = 0;
     if response {
         let mut batch = Batch::new();
@@ -521,13 +488,13 @@ fn graph_id<'a>(
     r: &Reader<'a>,
     object: &mut Object<'a>,
     at: &Path<'_>,
-    ids: &mut Vec<(String, &'a RawValue)>,
+    ids: &mut HashMap<Cow<'a, str>, &'a RawValue>,
 ) -> Result<String, ParseError> {
     let raw = object
         .take("graphId")
         .ok_or_else(|| r.missing(object, at, "graphId", "the graph's name"))?;
-    let id = r.string(raw, &at.key("graphId"))?.into_owned();
-    if let Some((_, first)) = ids.iter().find(|(g, _)| *g == id) {
+    let id = r.string(raw, &at.key("graphId"))?;
+    if let Some(first) = ids.get(&id) {
         return Err(r.error_at(
             K::DuplicateId,
             raw,
@@ -538,8 +505,9 @@ fn graph_id<'a>(
             ),
         ));
     }
-    ids.push((id.clone(), raw));
-    Ok(id)
+    let owned = id.clone().into_owned();
+    ids.insert(id, raw);
+    Ok(owned)
 }
 
 pub(crate) fn decode_tree<'a>(
@@ -548,16 +516,17 @@ pub(crate) fn decode_tree<'a>(
 ) -> Result<BatchMessage, ParseError> {
     let mut top = object_top(r, top, "Salesforce sObject Tree response")?;
     let root = Path::Root;
-    if top.has("records") {
-        return Err(r.error_at_offset(
+    if let Some(records) = top.take("records") {
+        return Err(r.error_at(
             K::UnexpectedMessageKind,
-            0,
+            records,
             "expected an sObject Tree response, found a request (its records are not batch operations)",
         ));
     }
     let raw = top
         .take("results")
         .ok_or_else(|| r.missing(&top, &root, "results", "the results"))?;
+    r.kind_at = Some(r.offset(raw));
     let has_errors_raw = top.take("hasErrors");
     let mut batch = Batch::new();
     batch.options.has_errors = r.opt_boolean(has_errors_raw, &root.key("hasErrors"))?;
@@ -566,7 +535,8 @@ pub(crate) fn decode_tree<'a>(
     r.check_operation_count(elements.len(), raw)?;
     for (i, element) in elements.into_iter().enumerate() {
         let at = path.index(i);
-        let mut object = r.object(element, &at)?;
+        // The result is the body: only the members read here are looked at.
+        let mut object = r.fields(element, &at, &["referenceId", "errors"])?;
         let id_raw = object
             .take("referenceId")
             .ok_or_else(|| r.missing(&object, &at, "referenceId", "the record's reference"))?;
@@ -592,10 +562,10 @@ pub(crate) fn decode_collections<'a>(
 ) -> Result<BatchMessage, ParseError> {
     let elements = match top {
         Top::Array(elements) => elements,
-        Top::Object(_) => {
+        Top::Object(object) => {
             return Err(r.error_at_offset(
                 K::UnexpectedMessageKind,
-                0,
+                object.offset,
                 "expected an sObject Collections response (an array), found an object (a request's records are not batch operations)",
             ));
         }
@@ -612,7 +582,8 @@ pub(crate) fn decode_collections<'a>(
             batch.push(SubResponse::omitted());
             continue;
         }
-        let mut object = r.object(element, &at)?;
+        // The record is the body, with as many fields as its sObject: only `success` is read.
+        let mut object = r.fields(element, &at, &["success"])?;
         // A SaveResult says `success`; a retrieved record has none and is a 200.
         let status = match object.take("success") {
             Some(ok) if !r.boolean(ok, &at.key("success"))? => StatusCode::BAD_REQUEST,
@@ -623,23 +594,6 @@ pub(crate) fn decode_collections<'a>(
         batch.push(sub);
     }
     Ok(BatchMessage::Response(batch))
-}
-
-/// Reports the options a Salesforce format has no member for.
-fn options_lost<T>(out: &mut Out, batch: &Batch<T>, keep: &[&str]) {
-    let o = &batch.options;
-    for (name, set) in [
-        ("continue_on_error", o.continue_on_error.is_some()),
-        ("all_or_none", o.all_or_none.is_some()),
-        ("halt_on_error", o.halt_on_error.is_some()),
-        ("collate_subrequests", o.collate_subrequests.is_some()),
-        ("has_errors", o.has_errors.is_some()),
-        ("next_link", o.next_link.is_some()),
-    ] {
-        if set && !keep.contains(&name) {
-            out.lost.push(Lost::Option { name });
-        }
-    }
 }
 
 /// Reports every group as lost (its members are written as plain operations).
@@ -749,7 +703,7 @@ fn write_subrequests(
         let n = first + k;
         out.element();
         out.begin_object();
-        out.member_str("method", op.method.as_str());
+        out.method("method", &op.method, &method::SALESFORCE_COMPOSITE, n)?;
         out.member_str("url", &op.target);
         out.member_str("referenceId", &ids[k]);
         if !op.body.is_empty() {
@@ -772,15 +726,18 @@ fn write_subrequests(
             out.header_object(&headers, n)?;
         }
         // Dependencies are implicit: only those a reference names survive.
-        let named: Vec<String> = reference::salesforce(&op.target)
-            .into_iter()
-            .chain(reference::salesforce(
-                std::str::from_utf8(&op.body).unwrap_or_default(),
-            ))
-            .filter_map(|f| f.ok().map(|f| f.id.to_owned()))
-            .collect();
+        let mut unnamed: HashSet<&str> = op.depends_on.iter().map(String::as_str).collect();
+        let body = std::str::from_utf8(&op.body).unwrap_or_default();
+        for found in reference::salesforce(&op.target).chain(reference::salesforce(body)) {
+            if unnamed.is_empty() {
+                break;
+            }
+            if let Ok(found) = found {
+                unnamed.remove(found.id);
+            }
+        }
         for dep in &op.depends_on {
-            if !named.contains(dep) {
+            if unnamed.contains(dep.as_str()) {
                 out.lost.push(Lost::Dependency {
                     operation: n,
                     on: dep.clone(),
@@ -870,7 +827,7 @@ pub(crate) fn encode_batch(message: &BatchMessage) -> Result<Encoded, EncodeErro
             for (n, op) in batch.operations().enumerate() {
                 out.element();
                 out.begin_object();
-                out.member_str("method", op.method.as_str());
+                out.method("method", &op.method, &method::SALESFORCE_BATCH, n)?;
                 out.member_str("url", &op.target);
                 if !op.body.is_empty() {
                     out.key("richInput");

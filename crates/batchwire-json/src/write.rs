@@ -4,10 +4,12 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use batchwire_core::{Extra, Headers};
+use batchwire_core::{Batch, Extra, Headers};
 use bytes::Bytes;
+use http::Method;
 
 use crate::body::{MediaKind, base64url, is_json};
+use crate::method::Methods;
 
 /// Why a batch could not be written in a format.
 #[non_exhaustive]
@@ -18,8 +20,9 @@ pub enum EncodeErrorKind {
     InvalidBody,
     /// An operation without the id the format requires, with id invention turned off.
     MissingId,
-    /// A header name or value, an id or a target that is not UTF-8 text, or a target the
-    /// format cannot carry.
+    /// A header name or value, an id or a target that is not UTF-8 text, a target the
+    /// format cannot carry, or a method the format does not allow (`MERGE` in OData JSON,
+    /// `HEAD` in Salesforce Composite).
     InvalidValue,
     /// More operations than the format allows.
     TooManyOperations,
@@ -409,6 +412,34 @@ impl Out {
         self.string(value);
     }
 
+    /// Writes member `name` with `method` as the format spells it.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeErrorKind::InvalidValue`] for a method the format does not allow, which its
+    /// reader would refuse.
+    pub(crate) fn method(
+        &mut self,
+        name: &str,
+        method: &Method,
+        methods: &Methods,
+        operation: usize,
+    ) -> Result<(), EncodeError> {
+        let spelled = methods.write(method).ok_or_else(|| {
+            EncodeError::new(
+                EncodeErrorKind::InvalidValue,
+                Some(operation),
+                format!(
+                    "expected a method {} allows ({}), found {method}",
+                    methods.format,
+                    methods.writable()
+                ),
+            )
+        })?;
+        self.member_str(name, &spelled);
+        Ok(())
+    }
+
     /// Writes the extra members, except those the format defines itself (`defined`), which
     /// are reported instead.
     pub(crate) fn extra(
@@ -547,6 +578,24 @@ impl Out {
         Encoded {
             bytes: Bytes::from(self.buf),
             lost: self.lost,
+        }
+    }
+}
+
+/// Reports the batch options set in the model that a format has no member for: all but
+/// those named in `keep` (by their names in the model, as [`Lost::Option`] gives them).
+pub(crate) fn options_lost<T>(out: &mut Out, batch: &Batch<T>, keep: &[&str]) {
+    let o = &batch.options;
+    for (name, set) in [
+        ("continue_on_error", o.continue_on_error.is_some()),
+        ("all_or_none", o.all_or_none.is_some()),
+        ("halt_on_error", o.halt_on_error.is_some()),
+        ("collate_subrequests", o.collate_subrequests.is_some()),
+        ("has_errors", o.has_errors.is_some()),
+        ("next_link", o.next_link.is_some()),
+    ] {
+        if set && !keep.contains(&name) {
+            out.lost.push(Lost::Option { name });
         }
     }
 }

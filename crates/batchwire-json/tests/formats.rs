@@ -325,7 +325,7 @@ fn salesforce_composite_rules() {
         "expected a reference to an earlier referenceId at /compositeRequest/0/body, found @{nope.id}, which names no earlier subrequest at byte 80 (line 1, column 81)"
     );
     assert!(reject(r#"{"compositeRequest":[{"method":"get","url":"/a","referenceId":"a"}]}"#)
-        .starts_with("expected GET, POST, PUT, PATCH or DELETE (upper case) at /compositeRequest/0/method, found a string \"get\""));
+        .starts_with("expected one of GET, POST, PUT, PATCH or DELETE (upper case) at /compositeRequest/0/method, found a string \"get\""));
     assert!(reject(r#"{"compositeRequest":[{"method":"GET","url":"/a","referenceId":"_a"}]}"#)
         .starts_with("expected a referenceId of letters, digits and \"_\" starting with a letter or digit at /compositeRequest/0/referenceId"));
     assert!(reject(r#"{"compositeRequest":[{"method":"GET","url":"/a","referenceId":"a"},{"method":"GET","url":"/b","referenceId":"a"}]}"#)
@@ -558,7 +558,7 @@ fn asana_request_and_response() {
     assert!(
         reject(r#"{"data":{"actions":[{"relative_path":"/tasks","method":"fetch"}]}}"#)
             .starts_with(
-                "expected get, post, put, delete, patch or head at /data/actions/0/method"
+                "expected one of get, post, put, delete, patch or head at /data/actions/0/method"
             )
     );
     assert!(

@@ -105,9 +105,97 @@ fn a_million_elements_in_a_body() {
     assert!(peak < MIB, "{peak} bytes");
 }
 
+/// A megabyte of reference openers in a body: each opener is malformed and the one `}` is
+/// at the end. Strict mode stops at the first; lenient mode at the first past the limit on
+/// references, without storing the others.
+fn a_megabyte_of_reference_openers() {
+    let openers = "@{".repeat(MIB / 2) + "}";
+    let doc = format!(
+        r#"{{"compositeRequest":[{{"method":"POST","url":"/x","referenceId":"a","body":"{openers}"}}]}}"#
+    );
+    let input = Bytes::from(doc);
+    for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        let (result, peak) =
+            peak_during(|| decode(&input, JsonFormat::SalesforceComposite, &options));
+        let err = result.unwrap_err();
+        assert!(err.offset() <= input.len());
+        println!("a megabyte of @{{: {err}; peak {peak} bytes");
+        assert!(peak < MIB, "{peak} bytes");
+    }
+
+    let openers = "{result=".repeat(MIB / 8) + "}";
+    let doc = format!(r#"[{{"method":"POST","relative_url":"x","body":"{openers}"}}]"#);
+    let input = Bytes::from(doc);
+    for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        let (result, peak) = peak_during(|| decode(&input, JsonFormat::MetaGraph, &options));
+        let err = result.unwrap_err();
+        assert!(err.offset() <= input.len());
+        println!("a megabyte of {{result=: {err}; peak {peak} bytes");
+        assert!(peak < MIB, "{peak} bytes");
+    }
+}
+
+/// `"m0":"0","m1":"0",...`: `n` members.
+fn members(n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(n * 12);
+    for i in 0..n {
+        if i > 0 {
+            out.push(',');
+        }
+        // Writing into a String cannot fail.
+        let _ = write!(out, "\"m{i}\":\"0\"");
+    }
+    out
+}
+
+/// A headers object of a million members: counted past the limit, never stored.
+fn a_million_header_members() {
+    let doc = format!(
+        r#"{{"requests":[{{"id":"r1","method":"get","url":"x","headers":{{{}}}}}]}}"#,
+        members(1_000_000)
+    );
+    let input = Bytes::from(doc);
+    for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        let (result, peak) = peak_during(|| decode(&input, JsonFormat::OdataJson, &options));
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ParseErrorKind::LimitExceeded, "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("expected at most 256 headers, found 1000000 at byte 59"),
+            "{err}"
+        );
+        assert!(peak < MIB, "{peak} bytes");
+    }
+}
+
+/// An operation object with a million members the format does not define: in lenient mode
+/// each would be kept and reported, so the object is refused before any is.
+fn a_million_unknown_members() {
+    let doc = format!(
+        r#"{{"requests":[{{"id":"r1","method":"get","url":"x",{}}}]}}"#,
+        members(1_000_000)
+    );
+    let input = Bytes::from(doc);
+    let (result, peak) =
+        peak_during(|| decode(&input, JsonFormat::OdataJson, &DecodeOptions::lenient()));
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::LimitExceeded, "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "expected at most 256 members in the object at /requests/0 (the limit on headers), found 1000003 at byte 13"
+        ),
+        "{err}"
+    );
+    assert!(peak < MIB, "{peak} bytes");
+}
+
 #[test]
 fn hostile_json_is_stopped_in_bounded_memory() {
     nested_100_000_deep();
     a_million_elements();
     a_million_elements_in_a_body();
+    a_megabyte_of_reference_openers();
+    a_million_header_members();
+    a_million_unknown_members();
 }
