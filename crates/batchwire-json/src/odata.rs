@@ -57,6 +57,15 @@ fn is_request_id(id: &str) -> bool {
 }
 
 impl Profile {
+    /// Whether two ids or group names are the same for the profile: as written, or (Graph)
+    /// without regard to case.
+    fn same_id(self, a: &str, b: &str) -> bool {
+        match self {
+            Profile::Odata => a == b,
+            Profile::Graph => a.eq_ignore_ascii_case(b),
+        }
+    }
+
     /// An id or group name as the profile compares it: as written, or (Graph) lower case.
     fn key(self, id: &str) -> Cow<'_, str> {
         match self {
