@@ -241,7 +241,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                 if op.reason.is_some() {
                     out.lost.push(Lost::Reason { operation: n });
                 }
-                if !op.part_headers.is_empty() {
+                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
                     out.lost.push(Lost::PartHeaders { operation: Some(n) });
                 }
                 out.extra(&op.extra, &["body", "headers", "status_code"], Some(n))?;

@@ -284,7 +284,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                 if !op.body.is_empty() {
                     out.member_str("body", text_body(&op.body, n)?);
                 }
-                if !op.part_headers.is_empty() {
+                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
                     out.lost.push(Lost::PartHeaders { operation: Some(n) });
                 }
                 out.extra(&op.extra, REQUEST_MEMBERS, Some(n))?;
@@ -320,7 +320,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                 if op.reason.is_some() {
                     out.lost.push(Lost::Reason { operation: n });
                 }
-                if !op.part_headers.is_empty() {
+                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
                     out.lost.push(Lost::PartHeaders { operation: Some(n) });
                 }
                 out.extra(&op.extra, &["code", "headers", "body"], Some(n))?;

@@ -730,7 +730,7 @@ fn encode_requests(
     let mut n = 0;
     for (item_index, item) in batch.items.iter().enumerate() {
         if let Item::Group(g) = item {
-            if !g.part_headers.is_empty() {
+            if crate::write::meaningful_part_headers(&g.part_headers, None) {
                 out.lost.push(Lost::PartHeaders { operation: None });
             }
             if !g.extra.is_empty() {
@@ -784,7 +784,7 @@ fn encode_requests(
                 out.key("body");
                 out.body_by_media(&op.body, media_kind(&headers), n)?;
             }
-            if !op.part_headers.is_empty() {
+            if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
                 out.lost.push(Lost::PartHeaders { operation: Some(n) });
             }
             out.extra(&op.extra, REQUEST_MEMBERS, Some(n))?;
@@ -875,7 +875,7 @@ fn encode_responses(
             if op.reason.is_some() {
                 out.lost.push(Lost::Reason { operation: n });
             }
-            if !op.part_headers.is_empty() {
+            if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
                 out.lost.push(Lost::PartHeaders { operation: Some(n) });
             }
             out.extra(&op.extra, RESPONSE_MEMBERS, Some(n))?;

@@ -601,7 +601,7 @@ fn groups_lost<T>(out: &mut Out, batch: &Batch<T>) {
     for (item, entry) in batch.items.iter().enumerate() {
         if let Item::Group(g) = entry {
             out.lost.push(Lost::Group { item });
-            if !g.part_headers.is_empty() {
+            if crate::write::meaningful_part_headers(&g.part_headers, None) {
                 out.lost.push(Lost::PartHeaders { operation: None });
             }
         }
@@ -744,7 +744,7 @@ fn write_subrequests(
                 });
             }
         }
-        if !op.part_headers.is_empty() {
+        if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
             out.lost.push(Lost::PartHeaders { operation: Some(n) });
         }
         out.extra(&op.extra, SUBREQUEST_MEMBERS, Some(n))?;
@@ -806,7 +806,7 @@ fn response_lost(out: &mut Out, op: &SubResponse, n: usize) {
     if op.reason.is_some() {
         out.lost.push(Lost::Reason { operation: n });
     }
-    if !op.part_headers.is_empty() {
+    if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
         out.lost.push(Lost::PartHeaders { operation: Some(n) });
     }
 }
@@ -912,7 +912,7 @@ pub(crate) fn request_lost(out: &mut Out, op: &SubRequest, n: usize) {
             on: dep.clone(),
         });
     }
-    if !op.part_headers.is_empty() {
+    if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
         out.lost.push(Lost::PartHeaders { operation: Some(n) });
     }
 }
@@ -952,7 +952,7 @@ pub(crate) fn encode_graph(
                 let ops: Vec<&SubRequest> = entry.operations().iter().collect();
                 write_subrequests(&mut out, &ops, n, &[], options)?;
                 if let Item::Group(g) = entry {
-                    if !g.part_headers.is_empty() {
+                    if crate::write::meaningful_part_headers(&g.part_headers, None) {
                         out.lost.push(Lost::PartHeaders { operation: None });
                     }
                     out.extra(&g.extra, &["graphId", "compositeRequest"], None)?;
