@@ -258,7 +258,11 @@ fn json_batches_are_inspected_validated_and_converted() {
     );
     assert!(back.status.success(), "{}", text(&back.stderr));
     // The part headers that only frame a multipart batch are no loss in JSON.
-    assert!(!text(&back.stderr).contains("envelope headers"), "{}", text(&back.stderr));
+    assert!(
+        !text(&back.stderr).contains("envelope headers"),
+        "{}",
+        text(&back.stderr)
+    );
     let doc: Value = serde_json::from_slice(&back.stdout).unwrap();
     assert_eq!(
         doc["requests"][1]["body"]["big"].to_string(),

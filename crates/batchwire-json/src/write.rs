@@ -690,6 +690,25 @@ pub(crate) fn ids_for<'m>(
     Ok(out)
 }
 
+/// Whether part headers say more than the multipart framing they came from: a
+/// `Content-Type` of `application/http` or `multipart/*`, a `Content-Transfer-Encoding`, a
+/// `Content-Length`, `MIME-Version`, and a `Content-ID` equal to the operation's id carry
+/// nothing a JSON format loses.
+pub(crate) fn meaningful_part_headers(part_headers: &Headers, id: Option<&str>) -> bool {
+    part_headers.iter().any(|h| {
+        let value = h.value().trim_ascii();
+        let framing_type = || {
+            let v = value.to_ascii_lowercase();
+            v.starts_with(b"application/http") || v.starts_with(b"multipart/")
+        };
+        !((h.is("content-type") && framing_type())
+            || h.is("content-transfer-encoding")
+            || h.is("content-length")
+            || h.is("mime-version")
+            || (h.is("content-id") && id.is_some_and(|id| id.as_bytes() == value)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -714,23 +733,4 @@ mod tests {
         assert_eq!(ids, ["3", "1", "4"]);
         assert_eq!(lost.len(), 2);
     }
-}
-
-/// Whether part headers say more than the multipart framing they came from: a
-/// `Content-Type` of `application/http` or `multipart/*`, a `Content-Transfer-Encoding`, a
-/// `Content-Length`, `MIME-Version`, and a `Content-ID` equal to the operation's id carry
-/// nothing a JSON format loses.
-pub(crate) fn meaningful_part_headers(part_headers: &Headers, id: Option<&str>) -> bool {
-    part_headers.iter().any(|h| {
-        let value = h.value().trim_ascii();
-        let framing_type = || {
-            let v = value.to_ascii_lowercase();
-            v.starts_with(b"application/http") || v.starts_with(b"multipart/")
-        };
-        !((h.is("content-type") && framing_type())
-            || h.is("content-transfer-encoding")
-            || h.is("content-length")
-            || h.is("mime-version")
-            || (h.is("content-id") && id.is_some_and(|id| id.as_bytes() == value)))
-    })
 }
