@@ -824,6 +824,14 @@ impl Step<'_, '_> {
         let Some(&(at, _)) = found.iter().min_by_key(|(at, _)| *at) else {
             return Ok(if self.eof { Scan::End } else { Scan::NeedMore });
         };
+        // A boundary whose scan could not look as far as `at` (its match would run past the
+        // window) may yet match there, or before: wait, or the chunking would decide.
+        let undecided = (0..self.m.levels.len()).any(|level| {
+            !found.iter().any(|(_, l)| *l == level) && self.m.levels[level].hint <= self.abs(at)
+        });
+        if undecided && !self.eof {
+            return Ok(Scan::NeedMore);
+        }
         // Where one boundary starts another, both match here: the first (innermost) whose
         // line is a delimiter wins, so that the other's `Other` does not hide it.
         let mut other = None;

@@ -309,3 +309,50 @@ fn the_writer_refuses_non_ascii_targets_and_reports_unwritten_content_ids() {
         "part header \"Content-ID\" dropped at item 1: the operation has no id, from which the Content-ID is written"
     );
 }
+
+/// `fuzz/multipart_chunked`: with a changeset boundary that starts with the batch
+/// boundary, a chunk ending inside the changeset's delimiter let the batch's shorter
+/// candidate at the same place be judged alone (as text), so the chunking decided.
+#[test]
+fn a_boundary_that_cannot_be_seen_yet_is_waited_for() {
+    let input = b"--c\r\nContent-Type: multipart/mixed; boundary=changeset_v4-noid\r\n\r\n--changeset_v4-noid\r\nC\n";
+    let options = DecodeOptions::lenient();
+    let whole =
+        decode(&Bytes::from_static(input), None, &options).map(|d| d.message.operation_count());
+    for step in 1..input.len() {
+        use batchwire_multipart::{Status, StreamDecoder};
+        let mut decoder = StreamDecoder::new(None, &options).unwrap();
+        let mut result = Ok(0);
+        'feed: for chunk in input.chunks(step) {
+            decoder.feed(chunk);
+            loop {
+                match decoder.next_event() {
+                    Ok(Status::Event(_)) => result = result.map(|n| n + 1),
+                    Ok(_) => break,
+                    Err(e) => {
+                        result = Err(e);
+                        break 'feed;
+                    }
+                }
+            }
+        }
+        if result.is_ok() {
+            decoder.finish();
+            loop {
+                match decoder.next_event() {
+                    Ok(Status::Event(_)) => result = result.map(|n| n + 1),
+                    Ok(_) => break,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
+        match (&whole, &result) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "step {step}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "step {step}"),
+            _ => panic!("step {step}: {whole:?} vs {result:?}"),
+        }
+    }
+}
