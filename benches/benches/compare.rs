@@ -19,10 +19,7 @@ use std::time::SystemTime;
 
 use batchwire_bench::{composite_inputs, multipart_inputs};
 use batchwire_multipart::DecodeOptions;
-use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
-
-/// Inputs above this size get fewer, flat samples, so that slow peers finish in time.
-const LARGE: usize = 8 << 20;
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 
 /// The implementations of each table, ours first: (bench id prefix, column title).
 const MULTIPART: [(&str, &str); 5] = [
@@ -71,12 +68,7 @@ fn main() {
 
 /// A group for one implementation on one input, sized to the input.
 fn group<'c>(c: &'c mut Criterion, id: &str, len: usize) -> BenchmarkGroup<'c, WallTime> {
-    let mut group = c.benchmark_group(format!("compare/{id}"));
-    group.throughput(Throughput::Bytes(len as u64));
-    if len > LARGE {
-        group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    }
-    group
+    batchwire_bench::group(c, &format!("compare/{id}"), len)
 }
 
 /// Runs the multipart table; returns the input names in the order run.

@@ -6,10 +6,11 @@ use std::hint::black_box;
 use batchwire::json::{self, JsonFormat};
 use batchwire::multipart::{self, Dialect, WriteOptions};
 use batchwire_bench::{
-    MultipartInput, changesets, composite_json, composite_json_large, large_bodies, many_small,
+    MultipartInput, changesets, composite_json, composite_json_large, group, large_bodies,
+    many_small,
 };
 use bytes::Bytes;
-use criterion::{Criterion, Throughput};
+use criterion::Criterion;
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
@@ -39,24 +40,24 @@ fn json_to_multipart(input: &Bytes, from: JsonFormat, options: &WriteOptions) ->
 }
 
 fn convert(c: &mut Criterion) {
-    let mut group = c.benchmark_group("batchwire/convert");
     for (input, to) in [
         (many_small(), JsonFormat::OdataJson),
         (changesets(), JsonFormat::OdataJson),
         (many_small(), JsonFormat::SalesforceComposite),
         (large_bodies(), JsonFormat::OdataJson),
     ] {
-        group.throughput(Throughput::Bytes(input.body.len() as u64));
-        group.bench_function(format!("{}-to-{to}", input.name), |b| {
+        let mut g = group(c, "batchwire/convert", input.body.len());
+        g.bench_function(format!("{}-to-{to}", input.name), |b| {
             b.iter(|| multipart_to_json(black_box(&input), to));
         });
+        g.finish();
     }
     let options = WriteOptions::new(Dialect::OdataV4);
     for input in [composite_json(), composite_json_large()] {
-        group.throughput(Throughput::Bytes(input.body.len() as u64));
-        group.bench_function(format!("{}-to-multipart", input.name), |b| {
+        let mut g = group(c, "batchwire/convert", input.body.len());
+        g.bench_function(format!("{}-to-multipart", input.name), |b| {
             b.iter(|| json_to_multipart(black_box(&input.body), input.format, &options));
         });
+        g.finish();
     }
-    group.finish();
 }

@@ -3,10 +3,10 @@
 
 use std::hint::black_box;
 
-use batchwire_bench::{JsonInput, composite_inputs, json_from, many_small};
+use batchwire_bench::{JsonInput, composite_inputs, group, json_from, many_small};
 use batchwire_json::{DecodeOptions, EncodeOptions, JsonFormat, decode, encode};
 use batchwire_multipart::DecodeOptions as MultipartOptions;
-use criterion::{Criterion, Throughput};
+use criterion::Criterion;
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
@@ -41,12 +41,11 @@ fn inputs() -> Vec<JsonInput> {
 fn readers(c: &mut Criterion) {
     let lenient = DecodeOptions::lenient();
     for input in inputs() {
-        let mut group = c.benchmark_group("batchwire-json/decode");
-        group.throughput(Throughput::Bytes(input.body.len() as u64));
-        group.bench_function(&input.name, |b| {
+        let mut g = group(c, "batchwire-json/decode", input.body.len());
+        g.bench_function(&input.name, |b| {
             b.iter(|| decode(black_box(&input.body), input.format, &lenient).unwrap());
         });
-        group.finish();
+        g.finish();
     }
 }
 
@@ -60,11 +59,10 @@ fn writers(c: &mut Criterion) {
             .unwrap()
             .bytes
             .len();
-        let mut group = c.benchmark_group("batchwire-json/encode");
-        group.throughput(Throughput::Bytes(len as u64));
-        group.bench_function(&input.name, |b| {
+        let mut g = group(c, "batchwire-json/encode", len);
+        g.bench_function(&input.name, |b| {
             b.iter(|| encode(black_box(&message), input.format, &options).unwrap());
         });
-        group.finish();
+        g.finish();
     }
 }

@@ -4,13 +4,13 @@
 
 use std::hint::black_box;
 
-use batchwire_bench::{MultipartInput, multipart_inputs};
+use batchwire_bench::{MultipartInput, group, multipart_inputs};
 use batchwire_multipart::{
     DecodeOptions, Dialect, Encoder, Status, StreamDecoder, WriteOptions, decode, parse,
     write_message,
 };
 use bytes::BytesMut;
-use criterion::{BatchSize, Criterion, Throughput};
+use criterion::Criterion;
 
 /// The chunk size the incremental reader is fed with, as the command line reads a file.
 const CHUNK: usize = 64 << 10;
@@ -27,38 +27,34 @@ fn readers(c: &mut Criterion) {
     let strict = DecodeOptions::strict();
     for input in multipart_inputs() {
         let content_type = Some(input.content_type.as_bytes());
-        let bytes = Throughput::Bytes(input.body.len() as u64);
+        let len = input.body.len();
 
-        let mut group = c.benchmark_group("batchwire-multipart/parse");
-        group.throughput(bytes.clone());
-        group.bench_function(&input.name, |b| {
+        let mut g = group(c, "batchwire-multipart/parse", len);
+        g.bench_function(&input.name, |b| {
             b.iter(|| parse(black_box(&input.body), content_type, &lenient).unwrap());
         });
-        group.finish();
+        g.finish();
 
-        let mut group = c.benchmark_group("batchwire-multipart/decode");
-        group.throughput(bytes.clone());
-        group.bench_function(&input.name, |b| {
+        let mut g = group(c, "batchwire-multipart/decode", len);
+        g.bench_function(&input.name, |b| {
             b.iter(|| decode(black_box(&input.body), content_type, &lenient).unwrap());
         });
-        group.finish();
+        g.finish();
 
         // Strict mode reads the same inputs (all but `lf-only`) with every tolerance an error.
         if input.name != "lf-only" {
-            let mut group = c.benchmark_group("batchwire-multipart/decode-strict");
-            group.throughput(bytes.clone());
-            group.bench_function(&input.name, |b| {
+            let mut g = group(c, "batchwire-multipart/decode-strict", len);
+            g.bench_function(&input.name, |b| {
                 b.iter(|| decode(black_box(&input.body), content_type, &strict).unwrap());
             });
-            group.finish();
+            g.finish();
         }
 
-        let mut group = c.benchmark_group("batchwire-multipart/stream-64k");
-        group.throughput(bytes);
-        group.bench_function(&input.name, |b| {
+        let mut g = group(c, "batchwire-multipart/stream-64k", len);
+        g.bench_function(&input.name, |b| {
             b.iter(|| stream(black_box(&input), &lenient));
         });
-        group.finish();
+        g.finish();
     }
 }
 
@@ -100,34 +96,32 @@ fn writers(c: &mut Criterion) {
         .unwrap()
         .message;
         let encoder = Encoder::message(&message, &options).unwrap();
-        let bytes = Throughput::Bytes(encoder.encoded_len() as u64);
+        let len = encoder.encoded_len();
 
         // Everything a caller pays: checks, boundaries, layout and the bytes.
-        let mut group = c.benchmark_group("batchwire-multipart/write");
-        group.throughput(bytes.clone());
-        group.bench_function(&input.name, |b| {
+        let mut g = group(c, "batchwire-multipart/write", len);
+        g.bench_function(&input.name, |b| {
             b.iter(|| write_message(black_box(&message), &options).unwrap());
         });
-        group.finish();
+        g.finish();
 
         // The checks and the layout only.
-        let mut group = c.benchmark_group("batchwire-multipart/plan");
-        group.throughput(bytes.clone());
-        group.bench_function(&input.name, |b| {
+        let mut g = group(c, "batchwire-multipart/plan", len);
+        g.bench_function(&input.name, |b| {
             b.iter(|| Encoder::message(black_box(&message), &options).unwrap());
         });
-        group.finish();
+        g.finish();
 
-        // The bytes only, into a buffer that already has room.
-        let mut group = c.benchmark_group("batchwire-multipart/encode-into");
-        group.throughput(bytes);
-        group.bench_function(&input.name, |b| {
-            b.iter_batched_ref(
-                || BytesMut::with_capacity(encoder.encoded_len()),
-                |buf| encoder.encode_into(buf).unwrap(),
-                BatchSize::LargeInput,
-            );
+        // The bytes only, into a buffer that already has room (and whose pages are already
+        // mapped: a fresh 32 MiB buffer costs more in page faults than in writing).
+        let mut g = group(c, "batchwire-multipart/encode-into", len);
+        let mut buf = BytesMut::with_capacity(len);
+        g.bench_function(&input.name, |b| {
+            b.iter(|| {
+                buf.clear();
+                encoder.encode_into(&mut buf).unwrap();
+            });
         });
-        group.finish();
+        g.finish();
     }
 }

@@ -23,6 +23,8 @@ use std::fmt::Write as _;
 use batchwire_core::BatchMessage;
 use batchwire_json::JsonFormat;
 use bytes::Bytes;
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 
 /// Appends formatted text to a `String`.
 macro_rules! put {
@@ -61,6 +63,20 @@ pub struct JsonInput {
     pub body: Bytes,
     /// The number of sub-responses.
     pub responses: usize,
+}
+
+/// Inputs above this size get 10 flat samples instead of 100 growing ones, so that a bench
+/// of a slow reader on 32 MiB still ends within its measurement time.
+pub const LARGE: usize = 8 << 20;
+
+/// A benchmark group whose throughput is `len` bytes per iteration, sampled as its size asks.
+pub fn group<'c>(c: &'c mut Criterion, name: &str, len: usize) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Bytes(len as u64));
+    if len > LARGE {
+        group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    }
+    group
 }
 
 /// Every multipart input, in the order the benchmarks run them.
