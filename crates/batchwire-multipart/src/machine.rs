@@ -104,7 +104,7 @@ enum Peek {
     Ended,
     /// The section is complete; the content (or a line that is not a header) follows
     /// before this offset.
-    Complete(usize),
+    Complete(usize, bool),
 }
 
 enum Scan {
@@ -128,8 +128,6 @@ enum SectionEnd {
 
 struct Section {
     headers: Vec<HeaderSpan>,
-    /// Offset of each header line, for locating faults in values.
-    offsets: Vec<usize>,
     /// Where the content after the section starts.
     content: usize,
     end: SectionEnd,
@@ -508,29 +506,14 @@ impl Step<'_, '_> {
             start: self.abs(start),
             from: self.abs(start),
         };
-        let end = match self.peek_section(start) {
+        let (end, is_changeset) = match self.peek_section(start) {
             Peek::NeedMore => return Ok(Flow::NeedMore),
             Peek::Ended => {
                 self.set_state(in_part);
                 return Ok(Flow::Continue);
             }
-            Peek::Complete(end) => end,
+            Peek::Complete(end, is_changeset) => (end, is_changeset),
         };
-        // A dry read of the section says whether the part is a changeset; the real read,
-        // with its reports, happens once, on the path the part takes.
-        let saved = (self.m.tolerated.len(), self.m.bare_lf_reported);
-        let strict = std::mem::replace(&mut self.m.options.strict, false);
-        let dry = self.header_section(start, end);
-        self.m.options.strict = strict;
-        self.m.tolerated.truncate(saved.0);
-        self.m.bare_lf_reported = saved.1;
-        let is_changeset = dry.is_ok_and(|section| {
-            section
-                .headers
-                .iter()
-                .find(|h| self.is_named(h, "content-type"))
-                .is_some_and(|h| is_multipart(self.value(h)))
-        });
         if !is_changeset {
             self.set_state(in_part);
             return Ok(Flow::Continue);
@@ -565,6 +548,12 @@ impl Step<'_, '_> {
         let src = self.src;
         let mut pos = start;
         let mut seen_header = false;
+        // The first Content-Type decides, as it does when the part is read (a folded value
+        // is joined to its first line).
+        let mut content_type: Option<Vec<u8>> = None;
+        let mut in_content_type = false;
+        let changeset =
+            |ct: &Option<Vec<u8>>| ct.as_deref().is_some_and(|v| is_multipart(v.trim_ascii()));
         loop {
             if pos - start > self.limits().max_header_bytes {
                 return Peek::Ended;
@@ -587,14 +576,25 @@ impl Step<'_, '_> {
                 return Peek::Ended;
             }
             if text.is_empty() {
-                return Peek::Complete(next);
+                return Peek::Complete(next, changeset(&content_type));
             }
             if grammar::is_ws(text[0]) && seen_header {
                 // A folded line continues the previous field.
-            } else if grammar::field_name_colon(text).is_ok() {
+                if in_content_type {
+                    if let Some(v) = content_type.as_mut() {
+                        v.push(b' ');
+                        v.extend_from_slice(text.trim_ascii());
+                    }
+                }
+            } else if let Ok((value, (name, _))) = grammar::field_name_colon(text) {
                 seen_header = true;
+                in_content_type =
+                    content_type.is_none() && name.eq_ignore_ascii_case(b"content-type");
+                if in_content_type {
+                    content_type = Some(value.trim_ascii().to_vec());
+                }
             } else {
-                return Peek::Complete(next);
+                return Peek::Complete(next, changeset(&content_type));
             }
             if !terminated {
                 return Peek::Ended;
@@ -611,7 +611,10 @@ impl Step<'_, '_> {
             .iter()
             .position(|h| self.is_named(h, "content-type"))
             .unwrap_or_default();
-        let ct_at = section.offsets.get(i).copied().unwrap_or_default();
+        let ct_at = section
+            .headers
+            .get(i)
+            .map_or(0, |h| self.local(h.name.start));
         let ct = section
             .headers
             .get(i)
@@ -896,7 +899,6 @@ impl Step<'_, '_> {
     fn tail(&mut self, pos: usize, level: usize, at: usize) -> Result<Option<Tail>, ParseError> {
         let src = self.src;
         let end = src.len();
-        let boundary = self.boundary(level);
         if end - pos < 2 && !self.eof {
             return Ok(None);
         }
@@ -923,6 +925,7 @@ impl Step<'_, '_> {
             Some(_) if close => {
                 // `--boundary--` followed by text on the same line: RFC 2046 wants a line
                 // break before the epilogue.
+                let boundary = self.boundary(level);
                 self.tolerate(padded, T::DelimiterLikeLine, |src| {
                     ParseError::expected(
                         K::DelimiterLikeLine,
@@ -935,6 +938,7 @@ impl Step<'_, '_> {
             }
             None => {
                 // A delimiter at the very end, with nothing after it: the batch ends there.
+                let boundary = self.boundary(level);
                 self.tolerate(end, T::MissingCloseDelimiter, |src| {
                     ParseError::expected(
                         K::MissingCloseDelimiter,
@@ -1041,15 +1045,13 @@ impl Step<'_, '_> {
     /// A header section (`*( field-line CRLF ) CRLF`) starting at `pos`, within `end`.
     fn header_section(&mut self, pos: usize, end: usize) -> Result<Section, ParseError> {
         let src = self.src;
-        let mut headers: Vec<HeaderSpan> = Vec::new();
-        let mut offsets = Vec::new();
+        let mut headers: Vec<HeaderSpan> = Vec::with_capacity(8);
         let mut pos = pos;
         let section_start = pos;
         loop {
             if pos >= end {
                 return Ok(Section {
                     headers,
-                    offsets,
                     content: end,
                     end: SectionEnd::EndOfPart,
                 });
@@ -1070,7 +1072,6 @@ impl Step<'_, '_> {
             if text.is_empty() && line.terminated {
                 return Ok(Section {
                     headers,
-                    offsets,
                     content: line.next,
                     end: SectionEnd::EmptyLine,
                 });
@@ -1131,7 +1132,6 @@ impl Step<'_, '_> {
                     name: self.span(line.start..line.start + name.len()),
                     value: ValueSpan::Span(self.span(value_start..value_start + value.len())),
                 });
-                offsets.push(line.start);
             } else {
                 // olingo's non-strict reader ends a section at the first line that is not a
                 // header field.
@@ -1159,7 +1159,6 @@ impl Step<'_, '_> {
                 })?;
                 return Ok(Section {
                     headers,
-                    offsets,
                     content: line.start,
                     end: SectionEnd::NotAHeader,
                 });
@@ -1167,7 +1166,6 @@ impl Step<'_, '_> {
             if !line.terminated {
                 return Ok(Section {
                     headers,
-                    offsets,
                     content: end,
                     end: SectionEnd::CutOff,
                 });
@@ -1184,10 +1182,18 @@ impl Step<'_, '_> {
         let ct = section
             .headers
             .iter()
-            .position(|h| self.is_named(h, "content-type"))
-            .map(|i| (section.offsets[i], self.value(&section.headers[i]).to_vec()));
+            .position(|h| self.is_named(h, "content-type"));
+        let http = ct.is_some_and(|i| is_application_http(self.value(&section.headers[i])));
+        if http {
+            return self.operation(s, e, section);
+        }
+        let ct = ct.map(|i| {
+            (
+                self.local(section.headers[i].name.start),
+                self.value(&section.headers[i]).to_vec(),
+            )
+        });
         match ct {
-            Some((_, ref value)) if is_application_http(value) => self.operation(s, e, section),
             Some((_, ref value)) if is_multipart(value) => {
                 self.changeset_checks(&section)?;
                 require_content(src, &section, e)?;
@@ -1233,30 +1239,38 @@ impl Step<'_, '_> {
             .iter()
             .position(|h| self.is_named(h, "content-transfer-encoding"))
         {
-            let value = self.value(&section.headers[i]).trim_ascii().to_vec();
-            let at = section.offsets[i];
-            if value.eq_ignore_ascii_case(b"7bit") || value.eq_ignore_ascii_case(b"8bit") {
-                self.tolerate(at, T::TransferEncodingNotBinary, |src| {
-                    ParseError::new(
+            if self
+                .value(&section.headers[i])
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"binary")
+            {
+                // The common case, with nothing to report.
+            } else {
+                let value = self.value(&section.headers[i]).trim_ascii().to_vec();
+                let at = self.local(section.headers[i].name.start);
+                if value.eq_ignore_ascii_case(b"7bit") || value.eq_ignore_ascii_case(b"8bit") {
+                    self.tolerate(at, T::TransferEncodingNotBinary, |src| {
+                        ParseError::new(
+                            K::UnsupportedTransferEncoding,
+                            src,
+                            at,
+                            format!(
+                                "expected Content-Transfer-Encoding binary, found {:?}",
+                                String::from_utf8_lossy(&value)
+                            ),
+                        )
+                    })?;
+                } else if !value.eq_ignore_ascii_case(b"binary") {
+                    return Err(ParseError::new(
                         K::UnsupportedTransferEncoding,
                         src,
                         at,
                         format!(
-                            "expected Content-Transfer-Encoding binary, found {:?}",
+                            "expected Content-Transfer-Encoding binary, found {:?} (encoded bodies are not decoded)",
                             String::from_utf8_lossy(&value)
                         ),
-                    )
-                })?;
-            } else if !value.eq_ignore_ascii_case(b"binary") {
-                return Err(ParseError::new(
-                    K::UnsupportedTransferEncoding,
-                    src,
-                    at,
-                    format!(
-                        "expected Content-Transfer-Encoding binary, found {:?} (encoded bodies are not decoded)",
-                        String::from_utf8_lossy(&value)
-                    ),
-                ));
+                    ));
+                }
             }
         }
         let content = section.content;
@@ -1392,8 +1406,27 @@ impl Step<'_, '_> {
         }
         let mut body_end = e;
         if let Some(cl) = headers.iter().find(|h| self.is_named(h, "content-length")) {
-            let value = self.value(cl).to_vec();
-            body_end = self.apply_content_length(&value, body_start, e)?;
+            let digits = self.value(cl).trim_ascii();
+            let declared =
+                (!digits.is_empty() && digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit))
+                    .then(|| {
+                        digits
+                            .iter()
+                            .fold(0usize, |n, d| n * 10 + usize::from(d - b'0'))
+                    });
+            match declared {
+                Some(declared) if declared <= e - body_start => {
+                    let cut = body_start + declared;
+                    if !self.src[cut..e].iter().all(|&b| b == b'\r' || b == b'\n') {
+                        self.report(cut, T::ContentLengthTrailingBytes);
+                    }
+                    body_end = cut;
+                }
+                _ => {
+                    let value = self.value(cl).to_vec();
+                    body_end = self.apply_content_length(&value, body_start, e)?;
+                }
+            }
         }
         Ok(PartSpan {
             offset: self.abs(part_offset),

@@ -226,7 +226,10 @@ impl Owner<'_> {
         let find = |headers: &[HeaderSpan]| {
             headers
                 .iter()
-                .find(|h| self.bytes(&h.name).eq_ignore_ascii_case(b"content-id"))
+                .find(|h| {
+                    self.bytes[h.name.start - self.base..h.name.end - self.base]
+                        .eq_ignore_ascii_case(b"content-id")
+                })
                 .map(|h| self.value(&h.value))
         };
         find(&part.part_headers)

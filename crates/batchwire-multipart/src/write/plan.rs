@@ -688,6 +688,7 @@ fn group_clash<T: Operation>(group: &AtomicGroup<T>, i: usize, boundary: &str) -
 /// `--boundary`, searched at the start of lines.
 struct Delimiter {
     dash_boundary: Vec<u8>,
+    finder: memmem::Finder<'static>,
 }
 
 impl Delimiter {
@@ -695,7 +696,11 @@ impl Delimiter {
         let mut dash_boundary = Vec::with_capacity(boundary.len() + 2);
         dash_boundary.extend_from_slice(b"--");
         dash_boundary.extend_from_slice(boundary.as_bytes());
-        Delimiter { dash_boundary }
+        let finder = memmem::Finder::new(&dash_boundary).into_owned();
+        Delimiter {
+            dash_boundary,
+            finder,
+        }
     }
 
     fn in_members<T: Operation>(&self, group: &AtomicGroup<T>, i: usize) -> Option<Clash> {
@@ -731,7 +736,8 @@ impl Delimiter {
     /// A body line is any run after the start of the body or a line break; CR counts as one
     /// too, since some readers end lines there.
     fn in_body(&self, body: &[u8]) -> bool {
-        memmem::find_iter(body, &self.dash_boundary)
+        self.finder
+            .find_iter(body)
             .any(|at| at == 0 || matches!(body[at - 1], b'\n' | b'\r'))
     }
 }
