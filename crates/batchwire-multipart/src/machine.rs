@@ -380,13 +380,7 @@ impl Step<'_, '_> {
             Scan::End => {
                 let end = self.src.len();
                 self.no_delimiter(end, inner)?;
-                if inner == 0 {
-                    return Ok(self.done());
-                }
-                self.close_group();
-                // The changeset ran to the end of the input: so did the batch.
-                self.missing_close(end, 0)?;
-                Ok(self.done())
+                self.input_ended(end)
             }
             Scan::Found {
                 level,
@@ -452,6 +446,16 @@ impl Step<'_, '_> {
                 format!("\"--{boundary}--\""),
             )
         })
+    }
+
+    /// The input ended inside the batch: an open changeset ran to the end, and so did the
+    /// batch, which therefore has no close delimiter either.
+    fn input_ended(&mut self, end: usize) -> Result<Flow, ParseError> {
+        if self.innermost() > 0 {
+            self.close_group();
+            self.missing_close(end, 0)?;
+        }
+        Ok(self.done())
     }
 
     fn done(&mut self) -> Flow {
@@ -730,11 +734,7 @@ impl Step<'_, '_> {
                     self.count_part(start)?;
                     self.body_part(start, end)?;
                 }
-                if inner > 0 {
-                    self.close_group();
-                    self.missing_close(end, 0)?;
-                }
-                Ok(self.done())
+                self.input_ended(end)
             }
             Scan::Found {
                 level,
