@@ -106,10 +106,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
                 ),
             ));
         }
-        let method_raw = object
-            .take("method")
-            .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-        let method = r.method(method_raw, &at.key("method"), &method::ASANA)?;
+        let method = r.take_method(&mut object, &at, &method::ASANA)?;
         let mut sub = SubRequest::new(method, target.as_ref());
         if let Some(body) = object.take("data") {
             if !is_null(body) && !body.get().starts_with('{') {

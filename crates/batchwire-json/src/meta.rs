@@ -96,10 +96,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
     for (i, element) in elements.into_iter().enumerate() {
         let at = root.index(i);
         let mut object = r.object(element, &at)?;
-        let method_raw = object
-            .take("method")
-            .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-        let method = r.method(method_raw, &at.key("method"), &method::META)?;
+        let method = r.take_method(&mut object, &at, &method::META)?;
         let url_raw = object
             .take("relative_url")
             .ok_or_else(|| r.missing(&object, &at, "relative_url", "the path after the host"))?;

@@ -205,10 +205,7 @@ fn request<'a>(
             )
         })?;
     }
-    let method_raw = object
-        .take("method")
-        .ok_or_else(|| r.missing(&object, path, "method", "the HTTP method"))?;
-    let method = r.method(method_raw, &path.key("method"), profile.methods())?;
+    let method = r.take_method(&mut object, path, profile.methods())?;
     let url_raw = object
         .take("url")
         .ok_or_else(|| r.missing(&object, path, "url", "the request URL"))?;

@@ -603,6 +603,19 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Takes the required `method` member of `object` and reads it by the format's table.
+    pub(crate) fn take_method(
+        &self,
+        object: &mut Object<'a>,
+        path: &Path<'_>,
+        methods: &Methods,
+    ) -> Result<Method, ParseError> {
+        let raw = object
+            .take("method")
+            .ok_or_else(|| self.missing(object, path, "method", "the HTTP method"))?;
+        self.method(raw, &path.key("method"), methods)
+    }
+
     /// Reads `raw` as a method the format allows.
     pub(crate) fn method(
         &self,

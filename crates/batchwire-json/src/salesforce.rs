@@ -133,10 +133,7 @@ fn subrequests<'a>(
     for (i, element) in elements.into_iter().enumerate() {
         let at = path.index(i);
         let mut object = r.object(element, &at)?;
-        let method_raw = object
-            .take("method")
-            .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-        let method = r.method(method_raw, &at.key("method"), &method::SALESFORCE_COMPOSITE)?;
+        let method = r.take_method(&mut object, &at, &method::SALESFORCE_COMPOSITE)?;
         let url_raw = object
             .take("url")
             .ok_or_else(|| r.missing(&object, &at, "url", "the resource URL"))?;
@@ -289,10 +286,7 @@ pub(crate) fn decode_batch<'a>(
         for (i, element) in elements.into_iter().enumerate() {
             let at = path.index(i);
             let mut object = r.object(element, &at)?;
-            let method_raw = object
-                .take("method")
-                .ok_or_else(|| r.missing(&object, &at, "method", "the HTTP method"))?;
-            let method = r.method(method_raw, &at.key("method"), &method::SALESFORCE_BATCH)?;
+            let method = r.take_method(&mut object, &at, &method::SALESFORCE_BATCH)?;
             let url_raw = object
                 .take("url")
                 .ok_or_else(|| r.missing(&object, &at, "url", "the resource URL"))?;
