@@ -229,18 +229,9 @@ impl std::error::Error for ParseError {}
 /// The 1-based line and byte column of `offset` in `input`.
 pub fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
     let before = &input[..offset.min(input.len())];
-    let line = 1 + memchr_count(b'\n', before);
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line = 1 + memchr::memchr_iter(b'\n', before).count();
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
     (line, offset - line_start + 1)
-}
-
-// Only errors count lines, once each; a dependency for speed here would not pay.
-#[allow(clippy::naive_bytecount)]
-fn memchr_count(needle: u8, haystack: &[u8]) -> usize {
-    haystack.iter().filter(|&&b| b == needle).count()
 }
 
 /// Shows the input at a fault: `end of input`, or the rest of the line, quoted and escaped,
@@ -292,7 +283,7 @@ impl fmt::Display for Tolerance {
     }
 }
 
-/// What a lenient reader tolerated. Each has one documented rule (DESIGN.md, "Reading rules").
+/// What a lenient reader tolerated. Each has one documented rule (docs/reading-rules.md).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ToleranceKind {

@@ -79,8 +79,7 @@ pub(crate) fn boundary_param(
     limits: &Limits,
 ) -> Result<BoundaryParam, Fault> {
     let mut tolerated = Vec::new();
-    let (rest, _) =
-        grammar::ows(value).map_err(|_| fault(ParseErrorKind::BadContentType, 0, ""))?;
+    let rest = grammar::skip_ows(value);
     let at = |rest: &[u8]| value.len() - rest.len();
     let (rest, ty) = grammar::token(rest).map_err(|_| {
         fault(
@@ -120,7 +119,7 @@ pub(crate) fn boundary_param(
         ));
     }
 
-    let mut boundary: Option<(usize, Vec<u8>, bool)> = None;
+    let mut boundary: Option<(usize, Vec<u8>)> = None;
     let mut rest = rest;
     loop {
         let (r, _) = grammar::ows(rest).unwrap_or((rest, &[]));
@@ -157,8 +156,8 @@ pub(crate) fn boundary_param(
                 )))
             }
         });
-        let (r, name, param_value, quoted) = match parsed {
-            Ok((r, p)) => (r, p.name, p.value.into_owned(), p.quoted),
+        let (r, name, param_value) = match parsed {
+            Ok((r, p)) => (r, p.name, p.value.into_owned()),
             Err(e) => {
                 // An unquoted value with characters a token cannot hold, such as
                 // `boundary=batch_1740-bb:84-2f7f`. Lenient readers take it up to the next
@@ -196,7 +195,7 @@ pub(crate) fn boundary_param(
                     ));
                 }
                 tolerated.push((start, ToleranceKind::BoundaryNeedsQuotes));
-                (&after_name[raw_end..], name, raw.to_vec(), false)
+                (&after_name[raw_end..], name, raw.to_vec())
             }
         };
         if name.eq_ignore_ascii_case(b"boundary") {
@@ -207,12 +206,12 @@ pub(crate) fn boundary_param(
                     "expected one boundary parameter, found a second",
                 ));
             }
-            boundary = Some((start, param_value, quoted));
+            boundary = Some((start, param_value));
         }
         rest = r;
     }
 
-    let Some((start, raw, _quoted)) = boundary else {
+    let Some((start, raw)) = boundary else {
         return Err(fault(
             ParseErrorKind::MissingBoundary,
             value.len(),

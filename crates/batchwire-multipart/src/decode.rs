@@ -16,7 +16,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// # Background
 ///
 /// Peers disagree on a dozen tolerances (bare LF, a missing close delimiter, a missing part
-/// Content-Type...). batchwire has one rule for each, in DESIGN.md's "Reading rules" table:
+/// Content-Type...). batchwire has one rule for each, in the table of `docs/reading-rules.md`:
 /// lenient mode (the default) reads what real servers send and reports every tolerance it
 /// applied, with its byte offset; strict mode follows RFC 2046, RFC 9110/9112 and the OData
 /// batch rules and turns each of them into an error.

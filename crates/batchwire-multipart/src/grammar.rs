@@ -62,6 +62,12 @@ pub(crate) fn ows(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while(is_ws).parse(i)
 }
 
+/// The input after its leading `OWS`; skipping nothing cannot fail.
+pub(crate) fn skip_ows(i: &[u8]) -> &[u8] {
+    let n = i.iter().take_while(|&&b| is_ws(b)).count();
+    &i[n..]
+}
+
 /// `transport-padding := *LWSP-char` (RFC 2046 5.1.1).
 pub(crate) fn transport_padding(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while(is_ws).parse(i)
@@ -113,7 +119,6 @@ pub(crate) fn quoted_string(i: &[u8]) -> IResult<&[u8], Cow<'_, [u8]>> {
 pub(crate) struct Parameter<'a> {
     pub(crate) name: &'a [u8],
     pub(crate) value: Cow<'a, [u8]>,
-    pub(crate) quoted: bool,
 }
 
 /// `parameter = parameter-name "=" parameter-value`.
@@ -122,14 +127,7 @@ pub(crate) fn parameter(i: &[u8]) -> IResult<&[u8], Parameter<'_>> {
     let (i, _) = char('=').parse(i)?;
     if i.first() == Some(&b'"') {
         let (i, value) = quoted_string(i)?;
-        Ok((
-            i,
-            Parameter {
-                name,
-                value,
-                quoted: true,
-            },
-        ))
+        Ok((i, Parameter { name, value }))
     } else {
         let (i, value) = token(i)?;
         Ok((
@@ -137,7 +135,6 @@ pub(crate) fn parameter(i: &[u8]) -> IResult<&[u8], Parameter<'_>> {
             Parameter {
                 name,
                 value: Cow::Borrowed(value),
-                quoted: false,
             },
         ))
     }
@@ -221,8 +218,8 @@ mod tests {
         assert!(quoted_string(b"\"open").is_err());
         let (rest, p) = parameter(b"boundary=\"b 1\";x").unwrap();
         assert_eq!(
-            (rest, p.name, &*p.value, p.quoted),
-            (&b";x"[..], &b"boundary"[..], &b"b 1"[..], true)
+            (rest, p.name, &*p.value),
+            (&b";x"[..], &b"boundary"[..], &b"b 1"[..])
         );
         assert_eq!(
             http_version(b"HTTP/1.1 200").unwrap(),

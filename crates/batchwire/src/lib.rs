@@ -61,14 +61,15 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[doc(inline)]
 pub use batchwire_core::*;
 
-/// The `multipart/mixed` codec (`batchwire-multipart`).
 #[cfg(feature = "multipart")]
+#[doc(inline)]
 pub use batchwire_multipart as multipart;
 
-/// The JSON codecs (`batchwire-json`).
 #[cfg(feature = "json")]
+#[doc(inline)]
 pub use batchwire_json as json;
 
 /// The README's examples, compiled and run as doctests.
