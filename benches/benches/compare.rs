@@ -132,7 +132,7 @@ fn multipart(c: &mut Criterion) -> Vec<String> {
 
 /// Runs the JSON table; returns the input names in the order run.
 fn json(c: &mut Criterion) -> Vec<String> {
-    let options = batchwire_json::DecodeOptions::lenient();
+    let options = DecodeOptions::lenient();
     let mut names = Vec::new();
     for input in composite_inputs() {
         names.push(input.name.clone());

@@ -26,9 +26,9 @@ fn multipart_to_json(input: &MultipartInput, to: JsonFormat) -> Bytes {
         &multipart::DecodeOptions::lenient(),
     )
     .unwrap();
-    json::encode(&decoded.message, to, &json::EncodeOptions::default())
+    json::encode(&decoded.message, to, &json::WriteOptions::default())
         .unwrap()
-        .bytes
+        .body
 }
 
 /// JSON in, multipart out.

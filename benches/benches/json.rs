@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use batchwire_bench::{JsonInput, composite_inputs, group, json_from, many_small};
-use batchwire_json::{DecodeOptions, EncodeOptions, JsonFormat, decode, encode};
+use batchwire_json::{DecodeOptions, JsonFormat, WriteOptions, decode, encode};
 use batchwire_multipart::DecodeOptions as MultipartOptions;
 use criterion::Criterion;
 
@@ -50,7 +50,7 @@ fn readers(c: &mut Criterion) {
 }
 
 fn writers(c: &mut Criterion) {
-    let options = EncodeOptions::default();
+    let options = WriteOptions::default();
     for input in inputs() {
         let message = decode(&input.body, input.format, &DecodeOptions::lenient())
             .unwrap()

@@ -113,7 +113,7 @@ fn measured_json(op: &str, input: &JsonInput, iterations: usize) -> Option<usize
     let message = batchwire_json::decode(body, input.format, &options)
         .ok()?
         .message;
-    let encode_options = batchwire_json::EncodeOptions::default();
+    let encode_options = batchwire_json::WriteOptions::default();
     for _ in 0..iterations {
         match op {
             "json-decode" => {

@@ -208,13 +208,12 @@ pub fn composite_parts(n: usize) -> JsonInput {
 ///
 /// When the format cannot carry the batch at all.
 pub fn json_from(name: &str, message: &BatchMessage, format: JsonFormat) -> JsonInput {
-    let encoded =
-        batchwire_json::encode(message, format, &batchwire_json::EncodeOptions::default())
-            .expect("a batch every response format can carry");
+    let encoded = batchwire_json::encode(message, format, &batchwire_json::WriteOptions::default())
+        .expect("a batch every response format can carry");
     JsonInput {
         name: name.into(),
         format,
-        body: encoded.bytes,
+        body: encoded.body,
         responses: message.operation_count(),
     }
 }

@@ -191,7 +191,7 @@ fn strip_group_headers(message: &mut BatchMessage) {
 
 /// A JSON format's decoder, then its writer and decoder again.
 pub fn json_round_trip(data: &[u8]) {
-    use batchwire_json::{DecodeOptions as JsonOptions, EncodeOptions, JsonFormat};
+    use batchwire_json::{DecodeOptions as JsonOptions, WriteOptions, JsonFormat};
     let Some((&selector, input)) = data.split_first() else {
         return;
     };
@@ -209,12 +209,12 @@ pub fn json_round_trip(data: &[u8]) {
     for t in &decoded.tolerated {
         assert!(t.offset <= input.len());
     }
-    let Ok(encoded) = batchwire_json::encode(&decoded.message, format, &EncodeOptions::default())
+    let Ok(encoded) = batchwire_json::encode(&decoded.message, format, &WriteOptions::default())
     else {
         return;
     };
     let lenient = JsonOptions::lenient().with_kind(decoded.message.kind());
-    let again = batchwire_json::decode(&encoded.bytes, format, &lenient)
+    let again = batchwire_json::decode(&encoded.body, format, &lenient)
         .unwrap_or_else(|e| panic!("written {format} does not read back: {e}"));
     // The operations, and the groups' names and sizes; a group's own members (a graph's
     // `isSuccessful`) may be filled in by the writer when the input lacked them.
@@ -231,7 +231,7 @@ pub fn json_round_trip(data: &[u8]) {
         BatchMessage::Request(b) => shape(&b.items),
         BatchMessage::Response(b) => shape(&b.items),
     };
-    if encoded.lost.is_empty() && decoded.tolerated.is_empty() {
+    if encoded.report.is_empty() && decoded.tolerated.is_empty() {
         // A document read without tolerance comes back item for item; batch options the
         // format requires (a `hasErrors` it must carry) may be filled in. A document read
         // leniently may have members filled in (an `isSuccessful` it lacked).
@@ -240,9 +240,9 @@ pub fn json_round_trip(data: &[u8]) {
         assert_eq!(again.message.operation_count(), decoded.message.operation_count());
     }
     // Written again, what was read back gives the same document.
-    let twice = batchwire_json::encode(&again.message, format, &EncodeOptions::default())
+    let twice = batchwire_json::encode(&again.message, format, &WriteOptions::default())
         .expect("a batch read back from a written one writes again");
-    assert_eq!(twice.bytes, encoded.bytes, "{format} writing is not a fixpoint");
+    assert_eq!(twice.body, encoded.body, "{format} writing is not a fixpoint");
 }
 
 /// Builds a batch from the fuzzer's bytes.

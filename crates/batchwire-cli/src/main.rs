@@ -17,8 +17,10 @@ use std::io::{self, Read as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use batchwire::multipart::{self, DecodeOptions, Dialect, Status, StreamDecoder, WriteOptions};
-use batchwire::{BatchMessage, Format, MessageKind, ParseError, Tolerance, json};
+use batchwire::multipart::{self, Status, StreamDecoder};
+use batchwire::{
+    BatchMessage, DecodeOptions, Dialect, Format, MessageKind, ParseError, Tolerance, WriteOptions,
+};
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 
@@ -104,17 +106,16 @@ impl InputArgs {
         }
     }
 
-    /// The format named, or the one the content type and the first bytes say.
-    fn format(&self, head: &[u8]) -> Result<Format, String> {
+    /// The format named; `None` for `auto`.
+    fn named_format(&self) -> Result<Option<Format>, String> {
         if self.format == "auto" {
-            return Format::detect(self.content_type(), head).ok_or_else(|| {
-                "cannot tell the format of the payload: give --format or --content-type".to_owned()
-            });
+            return Ok(None);
         }
-        parse_format(&self.format)
+        parse_format(&self.format).map(Some)
     }
 
-    fn multipart_options(&self, dialect: Option<Dialect>) -> DecodeOptions {
+    /// How to read: strict or lenient, the dialect, the kind.
+    fn options(&self, dialect: Option<Dialect>) -> DecodeOptions {
         let mut options = if self.strict {
             DecodeOptions::strict()
         } else {
@@ -128,31 +129,16 @@ impl InputArgs {
             None => options,
         }
     }
-
-    fn json_options(&self) -> json::DecodeOptions {
-        let options = if self.strict {
-            json::DecodeOptions::strict()
-        } else {
-            json::DecodeOptions::lenient()
-        };
-        match self.kind() {
-            Some(kind) => options.with_kind(kind),
-            None => options,
-        }
-    }
 }
 
 fn parse_format(name: &str) -> Result<Format, String> {
-    Format::ALL
-        .into_iter()
-        .find(|f| f.name() == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-            format!(
-                "unknown format {name:?}: expected auto or one of {}",
-                names.join(", ")
-            )
-        })
+    name.parse::<Format>().map_err(|_| {
+        let names: Vec<&str> = Format::names().collect();
+        format!(
+            "unknown format {name:?}: expected auto or one of {}",
+            names.join(", ")
+        )
+    })
 }
 
 /// A batch read whole, in any format.
@@ -191,22 +177,44 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
 /// The format of the input: from its first chunk when that shows a multipart batch (read
 /// as it arrives), else from the whole input (a JSON document is read whole anyway, and
 /// its top-level members may lie past the first chunk). `None` for an empty input.
-fn resolve(input: &InputArgs, source: &mut Source) -> Result<Option<Format>, String> {
-    let named = (input.format != "auto")
-        .then(|| parse_format(&input.format))
-        .transpose()?;
+fn resolve(input: &InputArgs, source: &mut Source) -> Result<Resolved, String> {
+    let named = input.named_format()?;
     let head = source.head()?;
     if head.is_empty() && input.content_type.is_none() {
-        return Ok(None);
+        return Ok(Resolved::Empty);
     }
     if let Some(format) = named {
-        return Ok(Some(format));
+        return Ok(Resolved::Format(format));
     }
-    if Format::detect(input.content_type(), &head) == Some(Format::Multipart) {
-        return Ok(Some(Format::Multipart));
+    if let Some(format @ Format::Multipart(_)) = batchwire::detect(input.content_type(), &head) {
+        return Ok(Resolved::Format(format));
     }
     let whole = source.buffer_all()?;
-    input.format(&whole).map(Some)
+    Ok(match batchwire::detect(input.content_type(), &whole) {
+        Some(format) => Resolved::Format(format),
+        // The facade's decode says why: a JSON syntax error, or what the payload starts with.
+        None => Resolved::Unknown,
+    })
+}
+
+/// What the input is, as far as can be told before reading it.
+enum Resolved {
+    /// Nothing at all.
+    Empty,
+    /// A payload of this format.
+    Format(Format),
+    /// A payload of no format batchwire can tell.
+    Unknown,
+}
+
+impl Resolved {
+    /// The format, or `None` to let `batchwire::decode` report what it found.
+    fn format(&self) -> Option<Format> {
+        match self {
+            Resolved::Format(format) => Some(*format),
+            Resolved::Empty | Resolved::Unknown => None,
+        }
+    }
 }
 
 fn empty_input() -> ExitCode {
@@ -216,11 +224,13 @@ fn empty_input() -> ExitCode {
 
 fn inspect(input: &InputArgs, as_json: bool) -> Result<ExitCode, String> {
     let mut source = Source::open(input.file.as_ref())?;
-    let Some(format) = resolve(input, &mut source)? else {
+    let resolved = resolve(input, &mut source)?;
+    if let Resolved::Empty = resolved {
         return Ok(empty_input());
-    };
+    }
+    let format = resolved.format();
     let mut out = io::stdout().lock();
-    if format == Format::Multipart && !as_json {
+    if format.is_some_and(Format::is_multipart) && !as_json {
         let mut table = render::Table::new(&mut out);
         let outcome = stream(input, &mut source, |event| table.row(event))?;
         return match outcome {
@@ -254,10 +264,12 @@ fn inspect(input: &InputArgs, as_json: bool) -> Result<ExitCode, String> {
 
 fn validate(input: &InputArgs) -> Result<ExitCode, String> {
     let mut source = Source::open(input.file.as_ref())?;
-    let Some(format) = resolve(input, &mut source)? else {
+    let resolved = resolve(input, &mut source)?;
+    if let Resolved::Empty = resolved {
         return Ok(empty_input());
-    };
-    let summary = if format == Format::Multipart {
+    }
+    let format = resolved.format();
+    let summary = if format.is_some_and(Format::is_multipart) {
         match stream(input, &mut source, |_| Ok(()))? {
             Streamed::Done(summary) => summary,
             Streamed::Failed(e) => return Ok(report_error(&e)),
@@ -277,69 +289,44 @@ fn validate(input: &InputArgs) -> Result<ExitCode, String> {
 }
 
 fn convert(input: &InputArgs, to: &str, boundary: Option<&str>) -> Result<ExitCode, String> {
-    let target = parse_format(to)?;
-    let mut source = Source::open(input.file.as_ref())?;
-    let Some(format) = resolve(input, &mut source)? else {
-        return Ok(empty_input());
+    let target = match parse_format(to)? {
+        // `--dialect` names the dialect written; the input is read by the common rules.
+        Format::Multipart(_) => Format::Multipart(input.dialect.unwrap_or_default()),
+        json => json,
     };
-    // `--dialect` names the dialect written; the input is read by the common rules.
+    let mut source = Source::open(input.file.as_ref())?;
+    let resolved = resolve(input, &mut source)?;
+    if let Resolved::Empty = resolved {
+        return Ok(empty_input());
+    }
     let reading = InputArgs {
         dialect: None,
         ..input.clone()
     };
-    let read = match read_whole(&reading, format, &source.rest()?) {
+    let read = match read_whole(&reading, resolved.format(), &source.rest()?) {
         Ok(read) => read,
         Err(e) => return Ok(report_error(&e)),
     };
     warn(&read.tolerated);
-    let (headers, body) = if let Some(json_format) = target.as_json() {
-        let encoded =
-            match json::encode(&read.message, json_format, &json::EncodeOptions::default()) {
-                Ok(encoded) => encoded,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(1));
-                }
-            };
-        for lost in &encoded.lost {
-            eprintln!("warning: {lost}");
+    let mut options = WriteOptions::default();
+    if let Some(b) = boundary {
+        options = options.with_boundary(b.to_owned());
+    }
+    let written = match batchwire::encode(&read.message, target, &options) {
+        Ok(written) => written,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
         }
-        (
-            vec![("content-type".to_owned(), "application/json".to_owned())],
-            encoded.bytes,
-        )
-    } else {
-        let mut options = WriteOptions::new(input.dialect.unwrap_or_default());
-        if let Some(b) = boundary {
-            options = options.with_boundary(b.to_owned());
-        }
-        let written = match multipart::write_message(&read.message, &options) {
-            Ok(written) => written,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(1));
-            }
-        };
-        for dropped in &written.report.dropped {
-            eprintln!("warning: {dropped}");
-        }
-        let headers = written
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        (headers, written.body)
     };
-    for (name, value) in headers {
-        eprintln!("{name}: {value}");
+    for loss in &written.report {
+        eprintln!("warning: {loss}");
+    }
+    for (name, value) in &written.headers {
+        eprintln!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
     }
     let mut out = io::stdout().lock();
-    finish_output(out.write_all(&body).and_then(|()| out.flush()))?;
+    finish_output(out.write_all(&written.body).and_then(|()| out.flush()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -428,22 +415,19 @@ impl Source {
     }
 }
 
-/// Reads the whole payload.
-fn read_whole(input: &InputArgs, format: Format, payload: &Bytes) -> Result<ReadBatch, ParseError> {
-    if let Some(json_format) = format.as_json() {
-        return json::decode(payload, json_format, &input.json_options()).map(|d| ReadBatch {
-            message: d.message,
-            tolerated: d.tolerated,
-            format,
-            boundary: None,
-        });
-    }
-    let options = input.multipart_options(input.dialect);
-    multipart::decode(payload, input.content_type(), &options).map(|d| ReadBatch {
-        message: d.message,
-        tolerated: d.tolerated,
-        format,
-        boundary: Some(d.boundary),
+/// Reads the whole payload; `None` tells the format from it.
+fn read_whole(
+    input: &InputArgs,
+    format: Option<Format>,
+    payload: &Bytes,
+) -> Result<ReadBatch, ParseError> {
+    let options = input.options(input.dialect);
+    let decoded = batchwire::decode(format, input.content_type(), payload, &options)?;
+    Ok(ReadBatch {
+        message: decoded.message,
+        tolerated: decoded.tolerated,
+        format: decoded.format,
+        boundary: decoded.boundary,
     })
 }
 
@@ -464,12 +448,12 @@ fn stream(
     source: &mut Source,
     mut each: impl FnMut(&multipart::Event) -> io::Result<()>,
 ) -> Result<Streamed, String> {
-    let options = input.multipart_options(input.dialect);
+    let options = input.options(input.dialect);
     let mut decoder = match StreamDecoder::new(input.content_type(), &options) {
         Ok(d) => d,
         Err(e) => return Ok(Streamed::Failed(e)),
     };
-    let mut summary = render::Summary::new(Format::Multipart);
+    let mut summary = render::Summary::new(Format::Multipart(options.dialect));
     loop {
         let chunk = source.chunk()?;
         if chunk.is_empty() {

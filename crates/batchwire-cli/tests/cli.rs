@@ -185,11 +185,20 @@ fn unreadable_input_is_a_usage_error() {
     let out = batchwire(&["inspect", "no/such/file.batch"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).starts_with("error: cannot read no/such/file.batch: "));
+    // A payload of no known format is not a batch: exit 1, with what it starts with.
     let unknown = batchwire(&["inspect"], Some(b"{\"items\":[]}"));
-    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(unknown.status.code(), Some(1));
     assert_eq!(
         text(&unknown.stderr),
-        "error: cannot tell the format of the payload: give --format or --content-type\n"
+        "error: expected a multipart batch (a delimiter line) or a JSON batch of a known format, \
+         found \"{\\\"items\\\":[]}\" at byte 0 (line 1, column 1)\n"
+    );
+    // One that starts like JSON and is not JSON gets the syntax error, located.
+    let broken = batchwire(&["inspect"], Some(b"{\"items\":[}"));
+    assert_eq!(broken.status.code(), Some(1));
+    assert_eq!(
+        text(&broken.stderr),
+        "error: invalid JSON: expected value at byte 10 (line 1, column 11)\n"
     );
     let format = batchwire(&["inspect", "--format", "soap"], Some(b""));
     assert_eq!(format.status.code(), Some(2));
@@ -241,7 +250,7 @@ fn json_batches_are_inspected_validated_and_converted() {
     assert!(converted.status.success());
     assert_eq!(
         text(&converted.stderr),
-        "warning: atomic group name \"g1\" dropped at item 2: multipart changesets have no name\n\
+        "warning: item 2: group name \"g1\" not written: multipart changesets have no name\n\
          content-type: multipart/mixed; boundary=b\nodata-version: 4.0\n"
     );
     let back = batchwire(

@@ -461,7 +461,7 @@ fn multipart_payload(batch: &BatchRequest, dialect: Dialect) -> Payload {
     let request = multipart::write_request(batch, &WriteOptions::new(dialect))
         .unwrap_or_else(|e| panic!("the multipart writer refused the batch: {e}"));
     if let Some(report) = request.extensions().get::<WriteReport>() {
-        note("multipart writer", report.dropped.iter());
+        note("multipart writer", report.iter());
     }
     let headers = request
         .headers()
@@ -476,26 +476,22 @@ fn multipart_payload(batch: &BatchRequest, dialect: Dialect) -> Payload {
 
 /// Writes a batch as an OData JSON batch.
 fn json_payload(batch: BatchRequest) -> Payload {
-    let continue_on_error = batch.options.continue_on_error == Some(true);
-    let message = batch.into();
-    let encoded = json::encode(
-        &message,
-        JsonFormat::OdataJson,
-        &json::EncodeOptions::default(),
+    let written = batchwire::encode(
+        &batch,
+        Format::Json(JsonFormat::OdataJson),
+        &WriteOptions::default(),
     )
     .unwrap_or_else(|e| panic!("the JSON writer refused the batch: {e}"));
-    let mut headers = vec![
-        ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("OData-Version".to_owned(), "4.0".to_owned()),
-    ];
-    note("odata-json writer", encoded.lost.iter());
-    if continue_on_error {
-        // The JSON document has no place for it, and reports it lost: it is a header.
-        headers.push(("Prefer".to_owned(), "odata.continue-on-error".to_owned()));
-    }
+    note("odata-json writer", written.report.iter());
+    // Content-Type, OData-Version and, when asked for, the continue-on-error preference.
+    let headers = written
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+        .collect();
     Payload {
         headers,
-        body: encoded.bytes,
+        body: written.body,
     }
 }
 
@@ -926,9 +922,9 @@ impl Cap {
             "POST {service}$batch: {}",
             String::from_utf8_lossy(&body)
         );
-        let json = match Format::detect(Some(content_type.as_bytes()), &body) {
-            Some(Format::OdataJson) => true,
-            Some(Format::Multipart) => false,
+        let json = match batchwire::detect(Some(content_type.as_bytes()), &body) {
+            Some(Format::Json(JsonFormat::OdataJson)) => true,
+            Some(Format::Multipart(_)) => false,
             other => panic!("an answer in {other:?}, content type {content_type:?}"),
         };
         let answer = if json {

@@ -78,6 +78,9 @@ pub enum ParseErrorKind {
     DuplicateId,
     /// A rule of the batch format that the input breaks.
     Semantic,
+    /// A payload whose format cannot be told from its content type and its first bytes, or
+    /// whose codec is not compiled in.
+    UnknownFormat,
 }
 
 /// A syntax, rule or limit error, located in the input.

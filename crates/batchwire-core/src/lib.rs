@@ -45,21 +45,29 @@
 #![forbid(unsafe_code)]
 
 mod convert;
+mod dialect;
 mod error;
+mod format;
 mod headers;
 mod limits;
 mod model;
-mod write_error;
+mod options;
+mod report;
 
 pub use convert::{ContentId, ConvertError, GroupIndex};
+pub use dialect::{Dialect, UnknownDialect};
 pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, line_column};
+pub use format::{Format, JsonFormat, UnknownFormat};
 pub use headers::{Header, Headers};
 pub use limits::Limits;
 pub use model::{
     AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Extra, Item,
-    SubRequest, SubResponse,
+    MessageRef, SubRequest, SubResponse,
 };
-pub use write_error::{Dropped, Position, WriteError, WriteErrorKind, WriteReport};
+pub use options::{DecodeOptions, Decoded, WriteOptions};
+pub use report::{
+    InvalidPosition, Loss, LossKind, Position, WriteError, WriteErrorKind, WriteReport, Written,
+};
 
 /// Whether a payload holds requests or responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

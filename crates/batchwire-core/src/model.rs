@@ -360,7 +360,61 @@ pub enum BatchMessage {
     Response(BatchResponse),
 }
 
+/// A batch of either kind, borrowed: what writers take, so that a [`BatchRequest`] or a
+/// [`BatchResponse`] is written without being moved into a [`BatchMessage`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageRef<'a> {
+    /// A batch of sub-requests.
+    Request(&'a BatchRequest),
+    /// A batch of sub-responses.
+    Response(&'a BatchResponse),
+}
+
+impl MessageRef<'_> {
+    /// Whether this holds requests or responses.
+    pub fn kind(self) -> crate::MessageKind {
+        match self {
+            MessageRef::Request(_) => crate::MessageKind::Request,
+            MessageRef::Response(_) => crate::MessageKind::Response,
+        }
+    }
+
+    /// The position of every operation, in batch order.
+    pub fn positions(self) -> Vec<crate::Position> {
+        match self {
+            MessageRef::Request(batch) => crate::Position::of_operations(batch).collect(),
+            MessageRef::Response(batch) => crate::Position::of_operations(batch).collect(),
+        }
+    }
+}
+
+impl<'a> From<&'a BatchRequest> for MessageRef<'a> {
+    fn from(batch: &'a BatchRequest) -> MessageRef<'a> {
+        MessageRef::Request(batch)
+    }
+}
+
+impl<'a> From<&'a BatchResponse> for MessageRef<'a> {
+    fn from(batch: &'a BatchResponse) -> MessageRef<'a> {
+        MessageRef::Response(batch)
+    }
+}
+
+impl<'a> From<&'a BatchMessage> for MessageRef<'a> {
+    fn from(message: &'a BatchMessage) -> MessageRef<'a> {
+        message.as_ref()
+    }
+}
+
 impl BatchMessage {
+    /// The batch, borrowed.
+    pub fn as_ref(&self) -> MessageRef<'_> {
+        match self {
+            BatchMessage::Request(batch) => MessageRef::Request(batch),
+            BatchMessage::Response(batch) => MessageRef::Response(batch),
+        }
+    }
+
     /// Whether this holds requests or responses.
     pub fn kind(&self) -> crate::MessageKind {
         match self {

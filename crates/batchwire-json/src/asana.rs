@@ -7,7 +7,8 @@ use batchwire_core::{
 use crate::method;
 use crate::read::{At, Path, Reader, Top, is_null};
 use crate::salesforce::request_lost;
-use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out, options_lost};
+use crate::write::{EncodeError, Encoded, Out, Site, options_lost};
+use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 /// Actions in one batch.
 pub(crate) const MAX_ACTIONS: usize = 10;
@@ -142,7 +143,7 @@ fn batch_lost<T>(out: &mut Out, batch: &Batch<T>) {
     options_lost(out, batch, &[]);
     for (item, entry) in batch.items.iter().enumerate() {
         if let Item::Group(_) = entry {
-            out.lost.push(Lost::Group { item });
+            out.lost.push((Site::Item(item), LossKind::Group));
         }
     }
 }
@@ -162,17 +163,17 @@ fn envelope_extra(
             _ => {}
         }
     }
-    out.extra(&part, defined, None)
+    out.extra(&part, defined, Site::Batch)
 }
 
-pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
+pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
     let mut out = Out::new();
     match message {
-        BatchMessage::Request(batch) => {
+        MessageRef::Request(batch) => {
             let count = batch.operation_count();
             if count == 0 || count > MAX_ACTIONS {
                 return Err(EncodeError::new(
-                    EncodeErrorKind::TooManyOperations,
+                    WriteErrorKind::TooManyOperations,
                     None,
                     format!("expected 1 to {MAX_ACTIONS} actions in an Asana batch, found {count}"),
                 ));
@@ -186,7 +187,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
             for (n, op) in batch.operations().enumerate() {
                 if op.target.contains('?') {
                     return Err(EncodeError::new(
-                        EncodeErrorKind::InvalidValue,
+                        WriteErrorKind::InvalidValue,
                         Some(n),
                         format!(
                             "expected a path without a query string (Asana takes query parameters in \"data\"), found {:?}",
@@ -203,7 +204,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                     out.body_json(&op.body, n)?;
                 }
                 request_lost(&mut out, op, n);
-                out.extra(&op.extra, &["relative_path", "method", "data"], Some(n))?;
+                out.extra(&op.extra, &["relative_path", "method", "data"], Site::Op(n))?;
                 out.end_object();
             }
             out.end_array();
@@ -212,7 +213,7 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
             envelope_extra(&mut out, &batch.extra, false, &["data"])?;
             out.end_object();
         }
-        BatchMessage::Response(batch) => {
+        MessageRef::Response(batch) => {
             batch_lost(&mut out, batch);
             out.begin_object();
             out.key("data");
@@ -227,27 +228,25 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                 out.key("status_code");
                 out.number(op.status.as_u16());
                 if let Some(id) = &op.id {
-                    out.lost.push(Lost::Id {
-                        operation: n,
-                        id: id.clone(),
-                    });
+                    out.lost
+                        .push((Site::Op(n), LossKind::Id { id: id.clone() }));
                 }
                 if op.omitted {
-                    out.lost.push(Lost::Omitted { operation: n });
+                    out.lost.push((Site::Op(n), LossKind::Omitted));
                 }
                 if op.reason.is_some() {
-                    out.lost.push(Lost::Reason { operation: n });
+                    out.lost.push((Site::Op(n), LossKind::Reason));
                 }
                 if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
                 }
-                out.extra(&op.extra, &["body", "headers", "status_code"], Some(n))?;
+                out.extra(&op.extra, &["body", "headers", "status_code"], Site::Op(n))?;
                 out.end_object();
             }
             out.end_array();
-            out.extra(&batch.extra, &["data"], None)?;
+            out.extra(&batch.extra, &["data"], Site::Batch)?;
             out.end_object();
         }
     }
-    Ok(out.finish())
+    Ok(out.finish(message))
 }

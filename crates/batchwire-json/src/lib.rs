@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use batchwire_core::{BatchMessage, Item};
-//! use batchwire_json::{decode, encode, DecodeOptions, EncodeOptions, JsonFormat};
+//! use batchwire_json::{decode, encode, DecodeOptions, WriteOptions, JsonFormat};
 //! use bytes::Bytes;
 //!
 //! let body = Bytes::from_static(br#"{"requests":[
@@ -31,11 +31,11 @@
 //!
 //! // Salesforce Composite has no group beside a plain operation, and takes Content-Type
 //! // from the outer request: the report says what was not written.
-//! let written = encode(&decoded.message, JsonFormat::SalesforceComposite, &EncodeOptions::default())?;
-//! let lost: Vec<String> = written.lost.iter().map(ToString::to_string).collect();
+//! let written = encode(&decoded.message, JsonFormat::SalesforceComposite, &WriteOptions::default())?;
+//! let lost: Vec<String> = written.report.iter().map(ToString::to_string).collect();
 //! assert_eq!(lost, [
-//!     "item 1: atomic group written as plain operations",
-//!     "operation 1: header \"content-type\" not written",
+//!     "item 2: atomic group written as plain operations",
+//!     "item 2.1: header \"content-type\" not written",
 //! ]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -126,180 +126,32 @@ pub mod reference;
 mod salesforce;
 mod write;
 
-use std::fmt;
-use std::str::FromStr;
-
-use batchwire_core::{BatchMessage, Limits, MessageKind, ParseError, ParseErrorKind, Tolerance};
+pub use batchwire_core::{
+    DecodeOptions, Decoded, JsonFormat, UnknownFormat, WriteOptions, Written,
+};
+use batchwire_core::{Format, MessageRef, ParseError, ParseErrorKind, WriteError};
 use bytes::Bytes;
 
 pub use dependency::{failed_dependencies, failed_dependency_response};
 pub use detect::detect;
-pub use write::{EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost};
 
 use read::Reader;
 
-/// The JSON batch formats this crate reads and writes.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JsonFormat {
-    /// OData 4.01 JSON batch (`odata-json`).
-    OdataJson,
-    /// Microsoft Graph `$batch` (`msgraph`): OData JSON with Graph's rules.
-    MsGraph,
-    /// Salesforce `/composite` (`salesforce-composite`).
-    SalesforceComposite,
-    /// Salesforce `/composite/batch` (`salesforce-composite-batch`).
-    SalesforceCompositeBatch,
-    /// Salesforce `/composite/graph` (`salesforce-composite-graph`).
-    SalesforceCompositeGraph,
-    /// Salesforce `/composite/tree` responses (`salesforce-sobject-tree`).
-    SalesforceSObjectTree,
-    /// Salesforce `/composite/sobjects` responses (`salesforce-sobject-collections`).
-    SalesforceSObjectCollections,
-    /// Asana `/batch` (`asana`).
-    Asana,
-    /// Meta Graph API batch (`meta-graph`).
-    MetaGraph,
-}
-
-impl JsonFormat {
-    /// Every format, in the order of the crate documentation's table.
-    pub const ALL: [JsonFormat; 9] = [
-        JsonFormat::OdataJson,
-        JsonFormat::MsGraph,
-        JsonFormat::SalesforceComposite,
-        JsonFormat::SalesforceCompositeBatch,
-        JsonFormat::SalesforceCompositeGraph,
-        JsonFormat::SalesforceSObjectTree,
-        JsonFormat::SalesforceSObjectCollections,
-        JsonFormat::Asana,
-        JsonFormat::MetaGraph,
-    ];
-
-    /// The format's name, as the command line and the format notes spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            JsonFormat::OdataJson => "odata-json",
-            JsonFormat::MsGraph => "msgraph",
-            JsonFormat::SalesforceComposite => "salesforce-composite",
-            JsonFormat::SalesforceCompositeBatch => "salesforce-composite-batch",
-            JsonFormat::SalesforceCompositeGraph => "salesforce-composite-graph",
-            JsonFormat::SalesforceSObjectTree => "salesforce-sobject-tree",
-            JsonFormat::SalesforceSObjectCollections => "salesforce-sobject-collections",
-            JsonFormat::Asana => "asana",
-            JsonFormat::MetaGraph => "meta-graph",
-        }
-    }
-
-    /// Whether the format has batch requests (sObject Tree and Collections requests are
-    /// records, not operations, so only their responses map to the model).
-    pub fn has_requests(self) -> bool {
-        !matches!(
-            self,
-            JsonFormat::SalesforceSObjectTree | JsonFormat::SalesforceSObjectCollections
-        )
-    }
-}
-
-impl fmt::Display for JsonFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A format name that [`JsonFormat::from_str`] does not know.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownFormat(pub String);
-
-impl fmt::Display for UnknownFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown JSON batch format {:?}", self.0)
-    }
-}
-
-impl std::error::Error for UnknownFormat {}
-
-impl FromStr for JsonFormat {
-    type Err = UnknownFormat;
-
-    /// Parses a name given by [`JsonFormat::name`].
-    ///
-    /// ```
-    /// use batchwire_json::JsonFormat;
-    ///
-    /// assert_eq!("msgraph".parse(), Ok(JsonFormat::MsGraph));
-    /// assert!("xml".parse::<JsonFormat>().is_err());
-    /// ```
-    fn from_str(s: &str) -> Result<JsonFormat, UnknownFormat> {
-        JsonFormat::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| UnknownFormat(s.to_owned()))
-    }
-}
-
-/// How to read a JSON batch: strict or lenient, which limits, and whether it must hold
-/// requests or responses.
+/// The first syntax error of `input`, located, if it is not one JSON text (RFC 8259); `None`
+/// when it is, whatever its members.
 ///
 /// # Examples
 ///
 /// ```
-/// use batchwire_core::MessageKind;
-/// use batchwire_json::DecodeOptions;
-///
-/// let options = DecodeOptions::strict().with_kind(MessageKind::Request);
-/// assert!(options.strict);
+/// let err = batchwire_json::syntax_error(b"{\"requests\":[}").unwrap();
+/// assert_eq!(err.to_string(), "invalid JSON: expected value at byte 13 (line 1, column 14)");
+/// assert!(batchwire_json::syntax_error(b"{\"items\":[]}").is_none());
 /// ```
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DecodeOptions {
-    /// Follow each format's rules to the letter instead of reporting tolerances.
-    pub strict: bool,
-    /// Bounds against hostile input.
-    pub limits: Limits,
-    /// Requests or responses; `None` takes what the document holds.
-    pub kind: Option<MessageKind>,
-}
-
-impl DecodeOptions {
-    /// Lenient reading with default limits (the default).
-    pub fn lenient() -> DecodeOptions {
-        DecodeOptions::default()
+pub fn syntax_error(input: &[u8]) -> Option<ParseError> {
+    match Reader::borrowed(input, true, batchwire_core::Limits::default()) {
+        Ok(reader) => reader.syntax_error(),
+        Err(e) => Some(e),
     }
-
-    /// Strict reading with default limits.
-    pub fn strict() -> DecodeOptions {
-        DecodeOptions {
-            strict: true,
-            ..DecodeOptions::default()
-        }
-    }
-
-    /// These options with other limits.
-    #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> DecodeOptions {
-        self.limits = limits;
-        self
-    }
-
-    /// These options with the message kind required.
-    #[must_use]
-    pub fn with_kind(mut self, kind: MessageKind) -> DecodeOptions {
-        self.kind = Some(kind);
-        self
-    }
-}
-
-/// A decoded batch with what the reader tolerated.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decoded {
-    /// The batch of requests or responses.
-    pub message: BatchMessage,
-    /// The format it was read as.
-    pub format: JsonFormat,
-    /// What the lenient reader tolerated, in input order (by offset; empty in strict mode).
-    pub tolerated: Vec<Tolerance>,
 }
 
 /// Reads a JSON batch of `format` from a shared buffer into the owned model.
@@ -377,30 +229,31 @@ pub fn decode(
     // order met.
     let mut tolerated = r.tolerated;
     tolerated.sort_by_key(|t| t.offset);
-    Ok(Decoded {
-        message,
-        format,
-        tolerated,
-    })
+    Ok(Decoded::new(message, Format::Json(format), None, tolerated))
 }
 
-/// Writes a batch in `format`, as compact JSON.
+/// Writes a batch in `format`, as compact JSON: a [`BatchRequest`](batchwire_core::BatchRequest),
+/// a [`BatchResponse`](batchwire_core::BatchResponse) or a
+/// [`BatchMessage`](batchwire_core::BatchMessage), by reference.
 ///
 /// Bodies that are JSON are emitted verbatim; what the format cannot carry (a group, a
-/// header, a dependency, an id) is listed in [`Encoded::lost`] rather than dropped silently.
+/// header, a dependency, an id) is listed in the [`Written::report`] rather than dropped
+/// silently. The envelope headers are `Content-Type: application/json`, and for OData JSON
+/// `OData-Version: 4.01` and, when the batch asks to continue on error, `Prefer:
+/// odata.continue-on-error`.
 ///
 /// # Errors
 ///
-/// An [`EncodeError`] when the batch cannot be written at all: a body the format must carry
+/// A [`WriteError`] when the batch cannot be written at all: a body the format must carry
 /// as text that is not UTF-8, more operations than the format allows, a method the format
 /// does not allow (`MERGE` in OData JSON: its reader would refuse it), requests for a
-/// response-only format.
+/// response-only format. Its position is the operation's, 1-based and hierarchical.
 ///
 /// # Examples
 ///
 /// ```
 /// use batchwire_core::{BatchResponse, SubResponse};
-/// use batchwire_json::{encode, EncodeOptions, JsonFormat};
+/// use batchwire_json::{encode, WriteOptions, JsonFormat};
 /// use http::StatusCode;
 ///
 /// let mut batch = BatchResponse::new();
@@ -410,20 +263,22 @@ pub fn decode(
 ///         .with_header("content-type", "text/plain")
 ///         .with_body("4"),
 /// );
-/// let written = encode(&batch.into(), JsonFormat::OdataJson, &EncodeOptions::default())?;
+/// let written = encode(&batch, JsonFormat::OdataJson, &WriteOptions::default())?;
 /// assert_eq!(
-///     &written.bytes[..],
+///     &written.body[..],
 ///     br#"{"responses":[{"id":"r1","status":200,"headers":{"content-type":"text/plain"},"body":"4"}]}"#
 /// );
-/// assert!(written.lost.is_empty());
-/// # Ok::<(), batchwire_json::EncodeError>(())
+/// assert_eq!(written.content_type(), "application/json");
+/// assert!(written.report.is_empty());
+/// # Ok::<(), batchwire_core::WriteError>(())
 /// ```
-pub fn encode(
-    message: &BatchMessage,
+pub fn encode<'m>(
+    batch: impl Into<MessageRef<'m>>,
     format: JsonFormat,
-    options: &EncodeOptions,
-) -> Result<Encoded, EncodeError> {
-    match format {
+    options: &WriteOptions,
+) -> Result<Written, WriteError> {
+    let message = batch.into();
+    let written = match format {
         JsonFormat::OdataJson => odata::encode(message, odata::Profile::Odata, options),
         JsonFormat::MsGraph => odata::encode(message, odata::Profile::Graph, options),
         JsonFormat::SalesforceComposite => salesforce::encode_composite(message, options),
@@ -433,5 +288,6 @@ pub fn encode(
         JsonFormat::SalesforceSObjectCollections => salesforce::encode_collections(message),
         JsonFormat::Asana => asana::encode(message),
         JsonFormat::MetaGraph => meta::encode(message),
-    }
+    };
+    written.map_err(|e| e.at(&message.positions()))
 }

@@ -13,7 +13,8 @@ use serde_json::value::RawValue;
 use crate::method;
 use crate::read::{At, Path, Reader, ReferenceSyntax, Scanned, Top, is_null, is_string};
 use crate::reference;
-use crate::write::{EncodeError, EncodeErrorKind, Encoded, Lost, Out, options_lost};
+use crate::write::{EncodeError, Encoded, Out, Site, options_lost};
+use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 const REFERENCES: ReferenceSyntax = ReferenceSyntax {
     scan: reference::meta,
@@ -218,7 +219,7 @@ fn string_body<'a>(
 fn text_body(body: &[u8], n: usize) -> Result<&str, EncodeError> {
     std::str::from_utf8(body).map_err(|_| {
         EncodeError::new(
-            EncodeErrorKind::InvalidBody,
+            WriteErrorKind::InvalidBody,
             Some(n),
             "expected a body of UTF-8 text (Meta carries bodies as strings), found other bytes",
         )
@@ -230,25 +231,27 @@ fn batch_lost<T>(out: &mut Out, batch: &Batch<T>) {
     options_lost(out, batch, &[]);
     for (item, entry) in batch.items.iter().enumerate() {
         if let Item::Group(_) = entry {
-            out.lost.push(Lost::Group { item });
+            out.lost.push((Site::Item(item), LossKind::Group));
         }
     }
     for (name, _) in batch.extra.iter() {
-        out.lost.push(Lost::Member {
-            operation: None,
-            name: name.to_owned(),
-        });
+        out.lost.push((
+            Site::Batch,
+            LossKind::Member {
+                name: name.to_owned(),
+            },
+        ));
     }
 }
 
-pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
+pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
     let mut out = Out::new();
     match message {
-        BatchMessage::Request(batch) => {
+        MessageRef::Request(batch) => {
             let count = batch.operation_count();
             if count > MAX_OPERATIONS {
                 return Err(EncodeError::new(
-                    EncodeErrorKind::TooManyOperations,
+                    WriteErrorKind::TooManyOperations,
                     None,
                     format!(
                         "expected at most {MAX_OPERATIONS} operations in a Meta Graph batch, found {count}"
@@ -268,10 +271,8 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                 if let Some((first, rest)) = op.depends_on.split_first() {
                     out.member_str("depends_on", first);
                     for dep in rest {
-                        out.lost.push(Lost::Dependency {
-                            operation: n,
-                            on: dep.clone(),
-                        });
+                        out.lost
+                            .push((Site::Op(n), LossKind::Dependency { on: dep.clone() }));
                     }
                 }
                 if !op.headers.is_empty() {
@@ -282,23 +283,21 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                     out.member_str("body", text_body(&op.body, n)?);
                 }
                 if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
                 }
-                out.extra(&op.extra, REQUEST_MEMBERS, Some(n))?;
+                out.extra(&op.extra, REQUEST_MEMBERS, Site::Op(n))?;
                 out.end_object();
             }
             out.end_array();
         }
-        BatchMessage::Response(batch) => {
+        MessageRef::Response(batch) => {
             batch_lost(&mut out, batch);
             out.begin_array();
             for (n, op) in batch.operations().enumerate() {
                 out.element();
                 if let Some(id) = &op.id {
-                    out.lost.push(Lost::Id {
-                        operation: n,
-                        id: id.clone(),
-                    });
+                    out.lost
+                        .push((Site::Op(n), LossKind::Id { id: id.clone() }));
                 }
                 if op.omitted {
                     out.raw(b"null");
@@ -315,16 +314,16 @@ pub(crate) fn encode(message: &BatchMessage) -> Result<Encoded, EncodeError> {
                     out.member_str("body", text_body(&op.body, n)?);
                 }
                 if op.reason.is_some() {
-                    out.lost.push(Lost::Reason { operation: n });
+                    out.lost.push((Site::Op(n), LossKind::Reason));
                 }
                 if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
                 }
-                out.extra(&op.extra, &["code", "headers", "body"], Some(n))?;
+                out.extra(&op.extra, &["code", "headers", "body"], Site::Op(n))?;
                 out.end_object();
             }
             out.end_array();
         }
     }
-    Ok(out.finish())
+    Ok(out.finish(message))
 }

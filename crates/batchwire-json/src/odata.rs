@@ -14,9 +14,8 @@ use serde_json::value::RawValue;
 use crate::body::{is_json, media_kind};
 use crate::method::{self, Methods};
 use crate::read::{At, Object, Path, Reader, Shown, Top, is_null};
-use crate::write::{
-    EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost, Out, ids_for, options_lost,
-};
+use crate::write::{EncodeError, Encoded, Out, Site, WriteOptions, ids_for, options_lost};
+use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 /// Which rules apply on top of the JSON shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -640,16 +639,34 @@ fn check_depends<'a, T: HasDepends>(
 
 /// Writes OData JSON (or Graph's profile of it).
 pub(crate) fn encode(
-    message: &BatchMessage,
+    message: MessageRef<'_>,
     profile: Profile,
-    options: &EncodeOptions,
+    options: &WriteOptions,
 ) -> Result<Encoded, EncodeError> {
     let mut out = Out::new();
+    let mut continue_on_error = false;
     match message {
-        BatchMessage::Request(batch) => encode_requests(&mut out, batch, profile, options)?,
-        BatchMessage::Response(batch) => encode_responses(&mut out, batch, options)?,
+        MessageRef::Request(batch) => {
+            encode_requests(&mut out, batch, profile, options)?;
+            continue_on_error = batch.options.continue_on_error == Some(true);
+        }
+        MessageRef::Response(batch) => encode_responses(&mut out, batch, options)?,
     }
-    Ok(out.finish())
+    let mut written = out.finish(message);
+    if profile == Profile::Odata {
+        // The JSON batch format is OData 4.01's.
+        written.headers.insert(
+            http::HeaderName::from_static("odata-version"),
+            http::HeaderValue::from_static("4.01"),
+        );
+        if continue_on_error {
+            written.headers.insert(
+                http::HeaderName::from_static("prefer"),
+                http::HeaderValue::from_static("odata.continue-on-error"),
+            );
+        }
+    }
+    Ok(written)
 }
 
 fn group_names<T>(batch: &Batch<T>) -> Vec<&str> {
@@ -692,12 +709,12 @@ fn encode_requests(
     out: &mut Out,
     batch: &Batch<SubRequest>,
     profile: Profile,
-    options: &EncodeOptions,
+    options: &WriteOptions,
 ) -> Result<(), EncodeError> {
     let count = batch.operation_count();
     if profile == Profile::Graph && count > GRAPH_MAX_REQUESTS {
         return Err(EncodeError::new(
-            EncodeErrorKind::TooManyOperations,
+            WriteErrorKind::TooManyOperations,
             None,
             format!(
                 "expected at most {GRAPH_MAX_REQUESTS} requests in a Microsoft Graph batch, found {count}"
@@ -705,8 +722,12 @@ fn encode_requests(
         ));
     }
     // `continue_on_error` is a `Prefer` header of the outer HTTP request, not part of the
-    // document.
-    options_lost(out, batch, &[]);
+    // document: OData writes it among the envelope headers; Graph has no such preference.
+    let carried: &[&str] = match profile {
+        Profile::Odata => &["continue_on_error"],
+        Profile::Graph => &[],
+    };
+    options_lost(out, batch, carried);
     let ops: Vec<&SubRequest> = batch.operations().collect();
     let ids = ids_for(
         &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
@@ -728,14 +749,17 @@ fn encode_requests(
     for (item_index, item) in batch.items.iter().enumerate() {
         if let Item::Group(g) = item {
             if crate::write::meaningful_part_headers(&g.part_headers, None) {
-                out.lost.push(Lost::PartHeaders { operation: None });
+                out.lost
+                    .push((Site::Item(item_index), LossKind::PartHeaders));
             }
             if !g.extra.is_empty() {
                 for (name, _) in g.extra.iter() {
-                    out.lost.push(Lost::Member {
-                        operation: None,
-                        name: name.to_owned(),
-                    });
+                    out.lost.push((
+                        Site::Item(item_index),
+                        LossKind::Member {
+                            name: name.to_owned(),
+                        },
+                    ));
                 }
             }
         }
@@ -748,10 +772,10 @@ fn encode_requests(
             }
             let implied = implied_dependency(profile, op, n, &ids, &item_of, &groups);
             if let Some(on) = &implied {
-                out.lost.push(Lost::DependencyAdded {
-                    operation: n,
-                    on: on.to_string(),
-                });
+                out.lost.push((
+                    Site::Op(n),
+                    LossKind::DependencyAdded { on: on.to_string() },
+                ));
             }
             if !op.depends_on.is_empty() || implied.is_some() {
                 out.key("dependsOn");
@@ -771,7 +795,7 @@ fn encode_requests(
                 && is_json(&op.body)
             {
                 headers.to_mut().append("Content-Type", "application/json");
-                out.lost.push(Lost::ContentTypeAdded { operation: n });
+                out.lost.push((Site::Op(n), LossKind::ContentTypeAdded));
             }
             if !headers.is_empty() {
                 out.key("headers");
@@ -782,15 +806,15 @@ fn encode_requests(
                 out.body_by_media(&op.body, media_kind(&headers), n)?;
             }
             if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                out.lost.push((Site::Op(n), LossKind::PartHeaders));
             }
-            out.extra(&op.extra, REQUEST_MEMBERS, Some(n))?;
+            out.extra(&op.extra, REQUEST_MEMBERS, Site::Op(n))?;
             out.end_object();
             n += 1;
         }
     }
     out.end_array();
-    out.extra(&batch.extra, &["requests"], None)?;
+    out.extra(&batch.extra, &["requests"], Site::Batch)?;
     out.end_object();
     Ok(())
 }
@@ -832,7 +856,7 @@ fn implied_dependency<'m>(
 fn encode_responses(
     out: &mut Out,
     batch: &Batch<SubResponse>,
-    options: &EncodeOptions,
+    options: &WriteOptions,
 ) -> Result<(), EncodeError> {
     options_lost(out, batch, &["next_link"]);
     let ops: Vec<&SubResponse> = batch.operations().collect();
@@ -853,7 +877,7 @@ fn encode_responses(
             out.begin_object();
             out.member_str("id", &ids[n]);
             if op.omitted {
-                out.lost.push(Lost::Omitted { operation: n });
+                out.lost.push((Site::Op(n), LossKind::Omitted));
             }
             out.key("status");
             out.number(op.status.as_u16());
@@ -870,12 +894,12 @@ fn encode_responses(
                 out.body_by_media(&op.body, media_kind(&op.headers), n)?;
             }
             if op.reason.is_some() {
-                out.lost.push(Lost::Reason { operation: n });
+                out.lost.push((Site::Op(n), LossKind::Reason));
             }
             if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                out.lost.push(Lost::PartHeaders { operation: Some(n) });
+                out.lost.push((Site::Op(n), LossKind::PartHeaders));
             }
-            out.extra(&op.extra, RESPONSE_MEMBERS, Some(n))?;
+            out.extra(&op.extra, RESPONSE_MEMBERS, Site::Op(n))?;
             out.end_object();
             n += 1;
         }
@@ -888,7 +912,7 @@ fn encode_responses(
     if batch.options.next_link.is_some() {
         defined.extend_from_slice(NEXT_LINKS);
     }
-    out.extra(&batch.extra, &defined, None)?;
+    out.extra(&batch.extra, &defined, Site::Batch)?;
     out.end_object();
     Ok(())
 }

@@ -492,6 +492,15 @@ impl<'a> Reader<'a> {
         )
     }
 
+    /// The first syntax error of the whole input, if it is not one JSON text.
+    pub(crate) fn syntax_error(&self) -> Option<ParseError> {
+        let mut deserializer = serde_json::Deserializer::from_str(self.text);
+        de::IgnoredAny::deserialize(&mut deserializer)
+            .and_then(|_| deserializer.end())
+            .err()
+            .map(|e| self.syntax(0, self.text, &e))
+    }
+
     /// A `serde_json` error inside `text`, which starts at `base` in the input.
     fn syntax(&self, base: usize, text: &str, error: &serde_json::Error) -> ParseError {
         let local = offset_of(text, error.line(), error.column());

@@ -14,9 +14,8 @@ use serde_json::value::RawValue;
 use crate::method;
 use crate::read::{At, Object, Path, Reader, ReferenceSyntax, Scanned, Shown, Top, is_null};
 use crate::reference;
-use crate::write::{
-    EncodeError, EncodeErrorKind, EncodeOptions, Encoded, Lost, Out, ids_for, options_lost,
-};
+use crate::write::{EncodeError, Encoded, Out, Site, WriteOptions, ids_for, options_lost};
+use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 /// Subrequests in one `/composite` call.
 pub(crate) const COMPOSITE_MAX: usize = 25;
@@ -594,9 +593,9 @@ pub(crate) fn decode_collections<'a>(
 fn groups_lost<T>(out: &mut Out, batch: &Batch<T>) {
     for (item, entry) in batch.items.iter().enumerate() {
         if let Item::Group(g) = entry {
-            out.lost.push(Lost::Group { item });
+            out.lost.push((Site::Item(item), LossKind::Group));
             if crate::write::meaningful_part_headers(&g.part_headers, None) {
-                out.lost.push(Lost::PartHeaders { operation: None });
+                out.lost.push((Site::Item(item), LossKind::PartHeaders));
             }
         }
     }
@@ -604,19 +603,19 @@ fn groups_lost<T>(out: &mut Out, batch: &Batch<T>) {
 
 fn no_requests(format: &str) -> EncodeError {
     EncodeError::new(
-        EncodeErrorKind::Unsupported,
+        WriteErrorKind::Unsupported,
         None,
         format!("expected a response batch: {format} requests are records, not batch operations"),
     )
 }
 
 pub(crate) fn encode_composite(
-    message: &BatchMessage,
-    options: &EncodeOptions,
+    message: MessageRef<'_>,
+    options: &WriteOptions,
 ) -> Result<Encoded, EncodeError> {
     let mut out = Out::new();
     match message {
-        BatchMessage::Request(batch) => {
+        MessageRef::Request(batch) => {
             let count = batch.operation_count();
             if count > COMPOSITE_MAX {
                 return Err(too_many(count, COMPOSITE_MAX, "Salesforce Composite"));
@@ -624,10 +623,8 @@ pub(crate) fn encode_composite(
             options_lost(&mut out, batch, &["all_or_none", "collate_subrequests"]);
             let whole_group = if let [Item::Group(g)] = batch.items.as_slice() {
                 if let Some(id) = &g.id {
-                    out.lost.push(Lost::GroupId {
-                        item: 0,
-                        id: id.clone(),
-                    });
+                    out.lost
+                        .push((Site::Item(0), LossKind::GroupId { id: id.clone() }));
                 }
                 true
             } else {
@@ -650,27 +647,27 @@ pub(crate) fn encode_composite(
             out.extra(
                 &batch.extra,
                 &["allOrNone", "collateSubrequests", "compositeRequest"],
-                None,
+                Site::Batch,
             )?;
             out.end_object();
         }
-        BatchMessage::Response(batch) => {
+        MessageRef::Response(batch) => {
             options_lost(&mut out, batch, &[]);
             groups_lost(&mut out, batch);
             out.begin_object();
             out.key("compositeResponse");
             let ops: Vec<&SubResponse> = batch.operations().collect();
             write_results(&mut out, &ops, 0, options)?;
-            out.extra(&batch.extra, &["compositeResponse"], None)?;
+            out.extra(&batch.extra, &["compositeResponse"], Site::Batch)?;
             out.end_object();
         }
     }
-    Ok(out.finish())
+    Ok(out.finish(message))
 }
 
 fn too_many(count: usize, max: usize, format: &str) -> EncodeError {
     EncodeError::new(
-        EncodeErrorKind::TooManyOperations,
+        WriteErrorKind::TooManyOperations,
         None,
         format!("expected at most {max} operations in a {format} batch, found {count}"),
     )
@@ -682,7 +679,7 @@ fn write_subrequests(
     ops: &[&SubRequest],
     first: usize,
     taken: &[&str],
-    options: &EncodeOptions,
+    options: &WriteOptions,
 ) -> Result<(), EncodeError> {
     let mut lost = Vec::new();
     let ids = ids_for(
@@ -707,10 +704,12 @@ fn write_subrequests(
         let mut headers = Headers::new();
         for h in &op.headers {
             if FORBIDDEN_HEADERS.iter().any(|f| h.is(f)) {
-                out.lost.push(Lost::Header {
-                    operation: n,
-                    name: h.name_str().into_owned(),
-                });
+                out.lost.push((
+                    Site::Op(n),
+                    LossKind::Header {
+                        name: h.name_str().into_owned(),
+                    },
+                ));
             } else {
                 headers.push(h.clone());
             }
@@ -732,16 +731,14 @@ fn write_subrequests(
         }
         for dep in &op.depends_on {
             if unnamed.contains(dep.as_str()) {
-                out.lost.push(Lost::Dependency {
-                    operation: n,
-                    on: dep.clone(),
-                });
+                out.lost
+                    .push((Site::Op(n), LossKind::Dependency { on: dep.clone() }));
             }
         }
         if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-            out.lost.push(Lost::PartHeaders { operation: Some(n) });
+            out.lost.push((Site::Op(n), LossKind::PartHeaders));
         }
-        out.extra(&op.extra, SUBREQUEST_MEMBERS, Some(n))?;
+        out.extra(&op.extra, SUBREQUEST_MEMBERS, Site::Op(n))?;
         out.end_object();
     }
     out.end_array();
@@ -749,13 +746,10 @@ fn write_subrequests(
 }
 
 /// Moves an operation position reported for a slice to its position in the batch.
-fn shift(lost: Lost, by: usize) -> Lost {
-    match lost {
-        Lost::IdInvented { operation, id } => Lost::IdInvented {
-            operation: operation + by,
-            id,
-        },
-        other => other,
+fn shift((site, kind): (Site, LossKind), by: usize) -> (Site, LossKind) {
+    match site {
+        Site::Op(n) => (Site::Op(n + by), kind),
+        other => (other, kind),
     }
 }
 
@@ -763,7 +757,7 @@ fn write_results(
     out: &mut Out,
     ops: &[&SubResponse],
     first: usize,
-    options: &EncodeOptions,
+    options: &WriteOptions,
 ) -> Result<(), EncodeError> {
     let mut lost = Vec::new();
     let ids = ids_for(
@@ -786,7 +780,7 @@ fn write_results(
         out.number(op.status.as_u16());
         out.member_str("referenceId", &ids[k]);
         response_lost(out, op, n);
-        out.extra(&op.extra, RESULT_MEMBERS, Some(n))?;
+        out.extra(&op.extra, RESULT_MEMBERS, Site::Op(n))?;
         out.end_object();
     }
     out.end_array();
@@ -795,20 +789,20 @@ fn write_results(
 
 fn response_lost(out: &mut Out, op: &SubResponse, n: usize) {
     if op.omitted {
-        out.lost.push(Lost::Omitted { operation: n });
+        out.lost.push((Site::Op(n), LossKind::Omitted));
     }
     if op.reason.is_some() {
-        out.lost.push(Lost::Reason { operation: n });
+        out.lost.push((Site::Op(n), LossKind::Reason));
     }
     if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-        out.lost.push(Lost::PartHeaders { operation: Some(n) });
+        out.lost.push((Site::Op(n), LossKind::PartHeaders));
     }
 }
 
-pub(crate) fn encode_batch(message: &BatchMessage) -> Result<Encoded, EncodeError> {
+pub(crate) fn encode_batch(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
     let mut out = Out::new();
     match message {
-        BatchMessage::Request(batch) => {
+        MessageRef::Request(batch) => {
             let count = batch.operation_count();
             if count > BATCH_MAX {
                 return Err(too_many(count, BATCH_MAX, "Salesforce Composite Batch"));
@@ -828,7 +822,7 @@ pub(crate) fn encode_batch(message: &BatchMessage) -> Result<Encoded, EncodeErro
                     out.body_json(&op.body, n)?;
                 }
                 request_lost(&mut out, op, n);
-                out.extra(&op.extra, &["method", "url", "richInput"], Some(n))?;
+                out.extra(&op.extra, &["method", "url", "richInput"], Site::Op(n))?;
                 out.end_object();
             }
             out.end_array();
@@ -836,10 +830,10 @@ pub(crate) fn encode_batch(message: &BatchMessage) -> Result<Encoded, EncodeErro
                 out.key("haltOnError");
                 out.boolean(flag);
             }
-            out.extra(&batch.extra, &["batchRequests", "haltOnError"], None)?;
+            out.extra(&batch.extra, &["batchRequests", "haltOnError"], Site::Batch)?;
             out.end_object();
         }
-        BatchMessage::Response(batch) => {
+        MessageRef::Response(batch) => {
             options_lost(&mut out, batch, &["has_errors"]);
             groups_lost(&mut out, batch);
             out.begin_object();
@@ -855,27 +849,27 @@ pub(crate) fn encode_batch(message: &BatchMessage) -> Result<Encoded, EncodeErro
                 out.key("result");
                 out.body_json(&op.body, n)?;
                 if let Some(id) = &op.id {
-                    out.lost.push(Lost::Id {
-                        operation: n,
-                        id: id.clone(),
-                    });
+                    out.lost
+                        .push((Site::Op(n), LossKind::Id { id: id.clone() }));
                 }
                 for h in &op.headers {
-                    out.lost.push(Lost::Header {
-                        operation: n,
-                        name: h.name_str().into_owned(),
-                    });
+                    out.lost.push((
+                        Site::Op(n),
+                        LossKind::Header {
+                            name: h.name_str().into_owned(),
+                        },
+                    ));
                 }
                 response_lost(&mut out, op, n);
-                out.extra(&op.extra, &["statusCode", "result"], Some(n))?;
+                out.extra(&op.extra, &["statusCode", "result"], Site::Op(n))?;
                 out.end_object();
             }
             out.end_array();
-            out.extra(&batch.extra, &["hasErrors", "results"], None)?;
+            out.extra(&batch.extra, &["hasErrors", "results"], Site::Batch)?;
             out.end_object();
         }
     }
-    Ok(out.finish())
+    Ok(out.finish(message))
 }
 
 /// The batch's own `hasErrors`, or what the statuses say.
@@ -889,35 +883,33 @@ fn has_errors(batch: &Batch<SubResponse>) -> bool {
 /// Reports what a request carries that a format without ids, headers or dependencies loses.
 pub(crate) fn request_lost(out: &mut Out, op: &SubRequest, n: usize) {
     if let Some(id) = &op.id {
-        out.lost.push(Lost::Id {
-            operation: n,
-            id: id.clone(),
-        });
+        out.lost
+            .push((Site::Op(n), LossKind::Id { id: id.clone() }));
     }
     for h in &op.headers {
-        out.lost.push(Lost::Header {
-            operation: n,
-            name: h.name_str().into_owned(),
-        });
+        out.lost.push((
+            Site::Op(n),
+            LossKind::Header {
+                name: h.name_str().into_owned(),
+            },
+        ));
     }
     for dep in &op.depends_on {
-        out.lost.push(Lost::Dependency {
-            operation: n,
-            on: dep.clone(),
-        });
+        out.lost
+            .push((Site::Op(n), LossKind::Dependency { on: dep.clone() }));
     }
     if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-        out.lost.push(Lost::PartHeaders { operation: Some(n) });
+        out.lost.push((Site::Op(n), LossKind::PartHeaders));
     }
 }
 
 pub(crate) fn encode_graph(
-    message: &BatchMessage,
-    options: &EncodeOptions,
+    message: MessageRef<'_>,
+    options: &WriteOptions,
 ) -> Result<Encoded, EncodeError> {
     let mut out = Out::new();
     match message {
-        BatchMessage::Request(batch) => {
+        MessageRef::Request(batch) => {
             let count = batch.operation_count();
             if count > GRAPH_MAX_NODES {
                 return Err(too_many(
@@ -937,28 +929,30 @@ pub(crate) fn encode_graph(
                 out.begin_object();
                 out.member_str("graphId", &names[item]);
                 if let Item::Operation(_) = entry {
-                    out.lost.push(Lost::GroupInvented {
-                        operation: n,
-                        id: names[item].clone(),
-                    });
+                    out.lost.push((
+                        Site::Op(n),
+                        LossKind::GroupInvented {
+                            id: names[item].clone(),
+                        },
+                    ));
                 }
                 out.key("compositeRequest");
                 let ops: Vec<&SubRequest> = entry.operations().iter().collect();
                 write_subrequests(&mut out, &ops, n, &[], options)?;
                 if let Item::Group(g) = entry {
                     if crate::write::meaningful_part_headers(&g.part_headers, None) {
-                        out.lost.push(Lost::PartHeaders { operation: None });
+                        out.lost.push((Site::Item(item), LossKind::PartHeaders));
                     }
-                    out.extra(&g.extra, &["graphId", "compositeRequest"], None)?;
+                    out.extra(&g.extra, &["graphId", "compositeRequest"], Site::Item(item))?;
                 }
                 out.end_object();
                 n += ops.len();
             }
             out.end_array();
-            out.extra(&batch.extra, &["graphs"], None)?;
+            out.extra(&batch.extra, &["graphs"], Site::Batch)?;
             out.end_object();
         }
-        BatchMessage::Response(batch) => {
+        MessageRef::Response(batch) => {
             options_lost(&mut out, batch, &[]);
             out.begin_object();
             out.key("graphs");
@@ -971,10 +965,12 @@ pub(crate) fn encode_graph(
                 out.begin_object();
                 out.member_str("graphId", &names[item]);
                 if let Item::Operation(_) = entry {
-                    out.lost.push(Lost::GroupInvented {
-                        operation: n,
-                        id: names[item].clone(),
-                    });
+                    out.lost.push((
+                        Site::Op(n),
+                        LossKind::GroupInvented {
+                            id: names[item].clone(),
+                        },
+                    ));
                 }
                 out.key("graphResponse");
                 out.begin_object();
@@ -1003,16 +999,16 @@ pub(crate) fn encode_graph(
                         rest.push(name, json.clone());
                     }
                 }
-                out.extra(&rest, &["graphId", "graphResponse"], None)?;
+                out.extra(&rest, &["graphId", "graphResponse"], Site::Item(item))?;
                 out.end_object();
                 n += ops.len();
             }
             out.end_array();
-            out.extra(&batch.extra, &["graphs"], None)?;
+            out.extra(&batch.extra, &["graphs"], Site::Batch)?;
             out.end_object();
         }
     }
-    Ok(out.finish())
+    Ok(out.finish(message))
 }
 
 /// A graphId for every item: the group's name, or an invented `graph<N>`.
@@ -1043,8 +1039,8 @@ fn graph_names<T>(batch: &Batch<T>) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn encode_tree(message: &BatchMessage) -> Result<Encoded, EncodeError> {
-    let BatchMessage::Response(batch) = message else {
+pub(crate) fn encode_tree(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
+    let MessageRef::Response(batch) = message else {
         return Err(no_requests("sObject Tree"));
     };
     let mut out = Out::new();
@@ -1068,7 +1064,7 @@ pub(crate) fn encode_tree(message: &BatchMessage) -> Result<Encoded, EncodeError
             out.end_object();
         } else {
             return Err(EncodeError::new(
-                EncodeErrorKind::InvalidBody,
+                WriteErrorKind::InvalidBody,
                 Some(n),
                 format!(
                     "expected a result object as the body, found {}",
@@ -1079,23 +1075,25 @@ pub(crate) fn encode_tree(message: &BatchMessage) -> Result<Encoded, EncodeError
         response_lost(&mut out, op, n);
     }
     out.end_array();
-    out.extra(&batch.extra, &["hasErrors", "results"], None)?;
+    out.extra(&batch.extra, &["hasErrors", "results"], Site::Batch)?;
     out.end_object();
-    Ok(out.finish())
+    Ok(out.finish(message))
 }
 
-pub(crate) fn encode_collections(message: &BatchMessage) -> Result<Encoded, EncodeError> {
-    let BatchMessage::Response(batch) = message else {
+pub(crate) fn encode_collections(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
+    let MessageRef::Response(batch) = message else {
         return Err(no_requests("sObject Collections"));
     };
     let mut out = Out::new();
     options_lost(&mut out, batch, &[]);
     groups_lost(&mut out, batch);
     for (name, _) in batch.extra.iter() {
-        out.lost.push(Lost::Member {
-            operation: None,
-            name: name.to_owned(),
-        });
+        out.lost.push((
+            Site::Batch,
+            LossKind::Member {
+                name: name.to_owned(),
+            },
+        ));
     }
     out.begin_array();
     for (n, op) in batch.operations().enumerate() {
@@ -1116,15 +1114,13 @@ pub(crate) fn encode_collections(message: &BatchMessage) -> Result<Encoded, Enco
             out.body_json(&op.body, n)?;
         }
         if let Some(id) = &op.id {
-            out.lost.push(Lost::Id {
-                operation: n,
-                id: id.clone(),
-            });
+            out.lost
+                .push((Site::Op(n), LossKind::Id { id: id.clone() }));
         }
         if op.reason.is_some() {
-            out.lost.push(Lost::Reason { operation: n });
+            out.lost.push((Site::Op(n), LossKind::Reason));
         }
     }
     out.end_array();
-    Ok(out.finish())
+    Ok(out.finish(message))
 }

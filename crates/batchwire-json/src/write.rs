@@ -4,59 +4,33 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use batchwire_core::{Batch, Extra, Headers};
+pub(crate) use batchwire_core::WriteOptions;
+pub(crate) use batchwire_core::Written as Encoded;
+
+use batchwire_core::{
+    Batch, Extra, Headers, Loss, LossKind, MessageRef, Position, WriteError, WriteErrorKind,
+    WriteReport,
+};
 use bytes::Bytes;
 use http::Method;
 
 use crate::body::{MediaKind, base64url, is_json};
 use crate::method::Methods;
 
-/// Why a batch could not be written in a format.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EncodeErrorKind {
-    /// A body the format can only carry as JSON or text that is neither (bytes that are not
-    /// UTF-8 where a string is needed).
-    InvalidBody,
-    /// An operation without the id the format requires, with id invention turned off.
-    MissingId,
-    /// A header name or value, an id or a target that is not UTF-8 text, a target the
-    /// format cannot carry, or a method the format does not allow (`MERGE` in OData JSON,
-    /// `HEAD` in Salesforce Composite).
-    InvalidValue,
-    /// More operations than the format allows.
-    TooManyOperations,
-    /// Requests for a format that only has responses (sObject Tree and Collections), or an
-    /// extra member whose value is not JSON.
-    Unsupported,
-}
-
-/// A batch that cannot be written in the chosen format, and which operation is at fault.
-///
-/// # Examples
-///
-/// ```
-/// use batchwire_core::{BatchRequest, SubRequest};
-/// use batchwire_json::{encode, EncodeErrorKind, EncodeOptions, JsonFormat};
-/// use http::Method;
-///
-/// let mut batch = BatchRequest::new();
-/// batch.push(SubRequest::new(Method::POST, "Customers").with_body(&b"\xff\xfe"[..]));
-/// let err = encode(&batch.into(), JsonFormat::SalesforceComposite, &EncodeOptions::default()).unwrap_err();
-/// assert_eq!(err.kind(), EncodeErrorKind::InvalidBody);
-/// assert_eq!(err.operation(), Some(0));
-/// assert_eq!(err.to_string(), "operation 0: expected a JSON body, found bytes that are not UTF-8");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EncodeError {
-    kind: EncodeErrorKind,
+/// A fault met while writing, at an operation counted among all operations (group members
+/// included); [`EncodeError::at`] turns it into the [`WriteError`] of the one vocabulary,
+/// with the operation's [`Position`].
+#[derive(Debug)]
+pub(crate) struct EncodeError {
+    kind: WriteErrorKind,
     operation: Option<usize>,
     message: String,
 }
 
 impl EncodeError {
+    #[cold]
     pub(crate) fn new(
-        kind: EncodeErrorKind,
+        kind: WriteErrorKind,
         operation: Option<usize>,
         message: impl Into<String>,
     ) -> EncodeError {
@@ -67,268 +41,30 @@ impl EncodeError {
         }
     }
 
-    /// What went wrong.
-    pub fn kind(&self) -> EncodeErrorKind {
-        self.kind
-    }
-
-    /// The position of the operation at fault among all operations (group members
-    /// included), when one is.
-    pub fn operation(&self) -> Option<usize> {
-        self.operation
-    }
-
-    /// The message without the operation.
-    pub fn message(&self) -> &str {
-        &self.message
+    /// The error, with the operation's position taken from `positions`.
+    pub(crate) fn at(self, positions: &[Position]) -> WriteError {
+        let position = self.operation.and_then(|n| positions.get(n).copied());
+        WriteError::new(self.kind, position, self.message)
     }
 }
 
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.operation {
-            Some(op) => write!(f, "operation {op}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
+/// What a loss belongs to while a batch is being written: an operation counted among all
+/// operations, an item, or the batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Site {
+    Batch,
+    Item(usize),
+    Op(usize),
 }
 
-impl std::error::Error for EncodeError {}
-
-/// Something in the model that the target format could not carry as it was; `operation` is
-/// the position among all operations (group members included).
-///
-/// Writers never drop anything silently: each loss is listed, so a converter can print it.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Lost {
-    /// An atomic group the format has no construct for; its members were written as plain
-    /// operations. `item` is the group's position among the batch's items.
-    Group {
-        /// The position of the group among the items.
-        item: usize,
-    },
-    /// A group name the format has no place for.
-    GroupId {
-        /// The position of the group among the items.
-        item: usize,
-        /// The name.
-        id: String,
-    },
-    /// An operation outside any group where the format wants every operation in one (a
-    /// Composite Graph); it was given a graph of its own named `id`.
-    GroupInvented {
-        /// The operation.
-        operation: usize,
-        /// The invented graph id.
-        id: String,
-    },
-    /// A correlation id the format has no place for.
-    Id {
-        /// The operation.
-        operation: usize,
-        /// The id.
-        id: String,
-    },
-    /// An operation without the id the format requires was given one.
-    IdInvented {
-        /// The operation.
-        operation: usize,
-        /// The invented id.
-        id: String,
-    },
-    /// A declared dependency the format cannot say.
-    Dependency {
-        /// The operation.
-        operation: usize,
-        /// The id it depends on.
-        on: String,
-    },
-    /// A dependency written that the model left implicit: a `$<id>` reference at the start of
-    /// the URL without `dependsOn` (as a multipart changeset writes it), given the `dependsOn`
-    /// that OData JSON requires for it.
-    DependencyAdded {
-        /// The operation.
-        operation: usize,
-        /// The request id or group name it depends on.
-        on: String,
-    },
-    /// A header the format has no place for (or forbids).
-    Header {
-        /// The operation.
-        operation: usize,
-        /// The header name.
-        name: String,
-    },
-    /// Repeated headers joined into one comma-separated value, since the format holds one
-    /// value per name.
-    HeadersCombined {
-        /// The operation.
-        operation: usize,
-        /// The header name.
-        name: String,
-    },
-    /// A `Content-Type: application/json` header added, since the format wants one on a
-    /// request with a body (Microsoft Graph).
-    ContentTypeAdded {
-        /// The operation.
-        operation: usize,
-    },
-    /// Envelope headers (multipart part headers) the format has no place for.
-    PartHeaders {
-        /// The operation, or `None` for a group's.
-        operation: Option<usize>,
-    },
-    /// A reason phrase the format has no place for.
-    Reason {
-        /// The operation.
-        operation: usize,
-    },
-    /// A body that had to be JSON but was other text, written as a JSON string instead.
-    BodyAsString {
-        /// The operation.
-        operation: usize,
-    },
-    /// A position without a response that the format cannot mark as such; written as a
-    /// `204` without a body.
-    Omitted {
-        /// The operation.
-        operation: usize,
-    },
-    /// A batch option the format has no place for.
-    Option {
-        /// The option's name in the model (`continue_on_error`, `all_or_none`...).
-        name: &'static str,
-    },
-    /// An extra member the format itself defines with another meaning, so it was not
-    /// written back.
-    Member {
-        /// The operation, or `None` for the batch's.
-        operation: Option<usize>,
-        /// The member name.
-        name: String,
-    },
-}
-
-impl fmt::Display for Lost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Site {
+    fn position(self, positions: &[Position]) -> Option<Position> {
         match self {
-            Lost::Group { item } => {
-                write!(f, "item {item}: atomic group written as plain operations")
-            }
-            Lost::GroupId { item, id } => write!(f, "item {item}: group name {id:?} not written"),
-            Lost::GroupInvented { operation, id } => {
-                write!(
-                    f,
-                    "operation {operation}: put in a group of its own named {id:?}"
-                )
-            }
-            Lost::Id { operation, id } => write!(f, "operation {operation}: id {id:?} not written"),
-            Lost::IdInvented { operation, id } => {
-                write!(f, "operation {operation}: given the id {id:?}")
-            }
-            Lost::Dependency { operation, on } => {
-                write!(f, "operation {operation}: dependency on {on:?} not written")
-            }
-            Lost::DependencyAdded { operation, on } => {
-                write!(
-                    f,
-                    "operation {operation}: dependsOn {on:?} added for its URL's reference"
-                )
-            }
-            Lost::Header { operation, name } => {
-                write!(f, "operation {operation}: header {name:?} not written")
-            }
-            Lost::HeadersCombined { operation, name } => {
-                write!(
-                    f,
-                    "operation {operation}: repeated header {name:?} joined into one value"
-                )
-            }
-            Lost::ContentTypeAdded { operation } => {
-                write!(
-                    f,
-                    "operation {operation}: Content-Type: application/json added"
-                )
-            }
-            Lost::PartHeaders {
-                operation: Some(op),
-            } => {
-                write!(f, "operation {op}: envelope headers not written")
-            }
-            Lost::PartHeaders { operation: None } => {
-                f.write_str("group envelope headers not written")
-            }
-            Lost::Reason { operation } => {
-                write!(f, "operation {operation}: reason phrase not written")
-            }
-            Lost::BodyAsString { operation } => {
-                write!(
-                    f,
-                    "operation {operation}: body that is not JSON written as a JSON string"
-                )
-            }
-            Lost::Omitted { operation } => {
-                write!(
-                    f,
-                    "operation {operation}: omitted response written as 204 without a body"
-                )
-            }
-            Lost::Option { name } => write!(f, "batch option {name} not written"),
-            Lost::Member {
-                operation: Some(op),
-                name,
-            } => write!(f, "operation {op}: member {name:?} not written"),
-            Lost::Member {
-                operation: None,
-                name,
-            } => write!(f, "batch member {name:?} not written"),
+            Site::Batch => None,
+            Site::Item(item) => Some(Position::item(item)),
+            Site::Op(n) => positions.get(n).copied(),
         }
     }
-}
-
-/// How to write a batch.
-///
-/// # Examples
-///
-/// ```
-/// use batchwire_json::EncodeOptions;
-///
-/// let options = EncodeOptions::default().with_invent_ids(false);
-/// assert!(!options.invent_ids);
-/// ```
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EncodeOptions {
-    /// Give an operation without an id one (`"1"`, `"2"`... skipping ids in use) where the
-    /// format requires ids, and report it as [`Lost::IdInvented`]. When off, such an
-    /// operation is an [`EncodeErrorKind::MissingId`] error. Default on.
-    pub invent_ids: bool,
-}
-
-impl Default for EncodeOptions {
-    fn default() -> EncodeOptions {
-        EncodeOptions { invent_ids: true }
-    }
-}
-
-impl EncodeOptions {
-    /// These options with id invention on or off.
-    #[must_use]
-    pub fn with_invent_ids(mut self, on: bool) -> EncodeOptions {
-        self.invent_ids = on;
-        self
-    }
-}
-
-/// A written batch and what the format could not carry.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Encoded {
-    /// The JSON document.
-    pub bytes: Bytes,
-    /// What was not written as it was in the model, in document order.
-    pub lost: Vec<Lost>,
 }
 
 /// A compact JSON writer into a growing buffer.
@@ -337,7 +73,7 @@ pub(crate) struct Out {
     pub(crate) buf: Vec<u8>,
     /// Whether the container being written still has no member or element.
     first: Vec<bool>,
-    pub(crate) lost: Vec<Lost>,
+    pub(crate) lost: Vec<(Site, LossKind)>,
 }
 
 impl Out {
@@ -416,7 +152,7 @@ impl Out {
     ///
     /// # Errors
     ///
-    /// [`EncodeErrorKind::InvalidValue`] for a method the format does not allow, which its
+    /// [`WriteErrorKind::InvalidValue`] for a method the format does not allow, which its
     /// reader would refuse.
     pub(crate) fn method(
         &mut self,
@@ -427,7 +163,7 @@ impl Out {
     ) -> Result<(), EncodeError> {
         let spelled = methods.write(method).ok_or_else(|| {
             EncodeError::new(
-                EncodeErrorKind::InvalidValue,
+                WriteErrorKind::InvalidValue,
                 Some(operation),
                 format!(
                     "expected a method {} allows ({}), found {method}",
@@ -446,19 +182,25 @@ impl Out {
         &mut self,
         extra: &Extra,
         defined: &[&str],
-        operation: Option<usize>,
+        at: Site,
     ) -> Result<(), EncodeError> {
         for (name, json) in extra.iter() {
             if defined.contains(&name) {
-                self.lost.push(Lost::Member {
-                    operation,
-                    name: name.to_owned(),
-                });
+                self.lost.push((
+                    at,
+                    LossKind::Member {
+                        name: name.to_owned(),
+                    },
+                ));
                 continue;
             }
             if !is_json(json) {
+                let operation = match at {
+                    Site::Op(n) => Some(n),
+                    Site::Batch | Site::Item(_) => None,
+                };
                 return Err(EncodeError::new(
-                    EncodeErrorKind::Unsupported,
+                    WriteErrorKind::Unsupported,
                     operation,
                     format!("expected JSON text for the member {name:?}, found other bytes"),
                 ));
@@ -488,10 +230,12 @@ impl Out {
             if values.len() == 1 {
                 self.string(utf8(header.value(), "a header value", operation)?);
             } else {
-                self.lost.push(Lost::HeadersCombined {
-                    operation,
-                    name: name.to_owned(),
-                });
+                self.lost.push((
+                    Site::Op(operation),
+                    LossKind::HeadersCombined {
+                        name: name.to_owned(),
+                    },
+                ));
                 let mut joined = String::new();
                 for (i, value) in values.iter().enumerate() {
                     if i > 0 {
@@ -539,7 +283,7 @@ impl Out {
             MediaKind::Text => {
                 let text = std::str::from_utf8(body).map_err(|_| {
                     EncodeError::new(
-                        EncodeErrorKind::InvalidBody,
+                        WriteErrorKind::InvalidBody,
                         Some(operation),
                         "expected a text/* body in UTF-8, found other bytes",
                     )
@@ -562,11 +306,12 @@ impl Out {
         } else if is_json(body) {
             self.raw(body);
         } else if let Ok(text) = std::str::from_utf8(body) {
-            self.lost.push(Lost::BodyAsString { operation });
+            self.lost
+                .push((Site::Op(operation), LossKind::BodyAsString));
             self.string(text);
         } else {
             return Err(EncodeError::new(
-                EncodeErrorKind::InvalidBody,
+                WriteErrorKind::InvalidBody,
                 Some(operation),
                 "expected a JSON body, found bytes that are not UTF-8",
             ));
@@ -574,16 +319,28 @@ impl Out {
         Ok(())
     }
 
-    pub(crate) fn finish(self) -> Encoded {
-        Encoded {
-            bytes: Bytes::from(self.buf),
-            lost: self.lost,
+    /// The document and its report, positions taken from the batch written.
+    pub(crate) fn finish(self, message: MessageRef<'_>) -> Encoded {
+        let positions = message.positions();
+        let losses = self
+            .lost
+            .into_iter()
+            .map(|(at, kind)| Loss::new(at.position(&positions), kind));
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        let mut report = WriteReport::new();
+        for loss in losses {
+            report.push(loss);
         }
+        Encoded::new(headers, Bytes::from(self.buf), report)
     }
 }
 
 /// Reports the batch options set in the model that a format has no member for: all but
-/// those named in `keep` (by their names in the model, as [`Lost::Option`] gives them).
+/// those named in `keep` (by their names in the model, as [`LossKind::Option`] gives them).
 pub(crate) fn options_lost<T>(out: &mut Out, batch: &Batch<T>, keep: &[&str]) {
     let o = &batch.options;
     for (name, set) in [
@@ -595,7 +352,7 @@ pub(crate) fn options_lost<T>(out: &mut Out, batch: &Batch<T>, keep: &[&str]) {
         ("next_link", o.next_link.is_some()),
     ] {
         if set && !keep.contains(&name) {
-            out.lost.push(Lost::Option { name });
+            out.lost.push((Site::Batch, LossKind::Option { name }));
         }
     }
 }
@@ -608,7 +365,7 @@ pub(crate) fn utf8<'b>(
 ) -> Result<&'b str, EncodeError> {
     std::str::from_utf8(bytes).map_err(|_| {
         EncodeError::new(
-            EncodeErrorKind::InvalidValue,
+            WriteErrorKind::InvalidValue,
             Some(operation),
             format!("expected {what} in UTF-8, found other bytes"),
         )
@@ -653,8 +410,8 @@ pub(crate) fn write_string(buf: &mut Vec<u8>, s: &str) {
 pub(crate) fn ids_for<'m>(
     ids: &[Option<&'m str>],
     taken: &[&'m str],
-    options: &EncodeOptions,
-    lost: &mut Vec<Lost>,
+    options: &WriteOptions,
+    lost: &mut Vec<(Site, LossKind)>,
 ) -> Result<Vec<std::borrow::Cow<'m, str>>, EncodeError> {
     let mut used: HashSet<&str> = ids.iter().flatten().copied().collect();
     used.extend(taken.iter().copied());
@@ -668,7 +425,7 @@ pub(crate) fn ids_for<'m>(
         }
         if !options.invent_ids {
             return Err(EncodeError::new(
-                EncodeErrorKind::MissingId,
+                WriteErrorKind::MissingId,
                 Some(operation),
                 "expected an id, which the format requires, found none",
             ));
@@ -681,10 +438,7 @@ pub(crate) fn ids_for<'m>(
             }
         };
         invented.insert(id.clone());
-        lost.push(Lost::IdInvented {
-            operation,
-            id: id.clone(),
-        });
+        lost.push((Site::Op(operation), LossKind::IdInvented { id: id.clone() }));
         out.push(std::borrow::Cow::Owned(id));
     }
     Ok(out)
@@ -726,7 +480,7 @@ mod tests {
         let ids = ids_for(
             &[None, Some("1"), None],
             &["2"],
-            &EncodeOptions::default(),
+            &WriteOptions::default(),
             &mut lost,
         )
         .unwrap();

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use batchwire_core::{BatchMessage, Item};
-use batchwire_json::{DecodeOptions, EncodeOptions, JsonFormat, decode, encode};
+use batchwire_json::{DecodeOptions, JsonFormat, WriteOptions, decode, encode};
 use bytes::Bytes;
 use toml::Value;
 
@@ -120,19 +120,23 @@ fn live_cap_json_payloads_decode_as_the_manifest_says() {
         let written = encode(
             &decoded.message,
             JsonFormat::OdataJson,
-            &EncodeOptions::default(),
+            &WriteOptions::default(),
         )
         .unwrap();
-        assert!(written.lost.is_empty(), "{file}: {:?}", written.lost);
+        assert!(
+            written.report.losses.is_empty(),
+            "{file}: {:?}",
+            written.report.losses
+        );
         let again = decode(
-            &written.bytes,
+            &written.body,
             JsonFormat::OdataJson,
             &DecodeOptions::strict(),
         )
         .unwrap();
         assert_eq!(again.message, decoded.message, "{file}");
         if kind == "response" {
-            assert_eq!(written.bytes, input, "{file}");
+            assert_eq!(written.body, input, "{file}");
         }
         valid += 1;
     }

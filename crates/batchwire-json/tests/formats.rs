@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use batchwire_core::{
     BatchMessage, BatchRequest, BatchResponse, Item, SubRequest, SubResponse, ToleranceKind,
 };
-use batchwire_json::{DecodeOptions, EncodeOptions, JsonFormat, Lost, decode, detect, encode};
+use batchwire_core::{Loss, LossKind, Position};
+use batchwire_json::{DecodeOptions, JsonFormat, WriteOptions, decode, detect, encode};
 use bytes::Bytes;
 use http::Method;
 
@@ -31,15 +32,19 @@ fn round_trip(format: JsonFormat, file: &str) -> (Bytes, BatchMessage) {
         format
     };
     assert_eq!(detect(None, &input), Some(detected), "{file}");
-    let written = encode(&decoded.message, format, &EncodeOptions::default())
+    let written = encode(&decoded.message, format, &WriteOptions::default())
         .unwrap_or_else(|e| panic!("{file}: {e}"));
-    assert!(written.lost.is_empty(), "{file}: {:?}", written.lost);
+    assert!(
+        written.report.losses.is_empty(),
+        "{file}: {:?}",
+        written.report.losses
+    );
     assert_eq!(
-        String::from_utf8_lossy(&written.bytes),
+        String::from_utf8_lossy(&written.body),
         String::from_utf8_lossy(&input),
         "{format} {file} written back"
     );
-    let again = decode(&written.bytes, format, &DecodeOptions::strict()).unwrap();
+    let again = decode(&written.body, format, &DecodeOptions::strict()).unwrap();
     assert_eq!(again.message, decoded.message, "{file}");
     (input, decoded.message)
 }
@@ -230,11 +235,17 @@ fn msgraph_rules() {
     let written = encode(
         &lenient.message,
         JsonFormat::MsGraph,
-        &EncodeOptions::default(),
+        &WriteOptions::default(),
     )
     .unwrap();
-    assert_eq!(written.lost, [Lost::ContentTypeAdded { operation: 0 }]);
-    assert!(text(&written.bytes).contains(r#""headers":{"Content-Type":"application/json"}"#));
+    assert_eq!(
+        written.report.losses,
+        [Loss::new(
+            Some(Position::item(0)),
+            LossKind::ContentTypeAdded
+        )]
+    );
+    assert!(text(&written.body).contains(r#""headers":{"Content-Type":"application/json"}"#));
     // At most 20 requests, and standard base64 is read.
     let many: Vec<String> = (0..21)
         .map(|i| format!(r#"{{"id":"{i}","method":"GET","url":"/me"}}"#))
@@ -251,7 +262,7 @@ fn msgraph_rules() {
     let err = encode(
         &lenient.message,
         JsonFormat::MsGraph,
-        &EncodeOptions::default(),
+        &WriteOptions::default(),
     )
     .unwrap_err();
     assert_eq!(
@@ -371,10 +382,10 @@ fn salesforce_composite_rules() {
     let written = encode(
         &lenient.message,
         JsonFormat::SalesforceComposite,
-        &EncodeOptions::default(),
+        &WriteOptions::default(),
     )
     .unwrap();
-    assert_eq!(&written.bytes[..], &input[..]);
+    assert_eq!(&written.body[..], &input[..]);
 }
 
 #[test]
@@ -507,10 +518,10 @@ fn salesforce_sobject_tree_and_collections_responses() {
     let err = encode(
         &BatchMessage::Request(BatchRequest::new()),
         JsonFormat::SalesforceSObjectTree,
-        &EncodeOptions::default(),
+        &WriteOptions::default(),
     )
     .unwrap_err();
-    assert_eq!(err.kind(), batchwire_json::EncodeErrorKind::Unsupported);
+    assert_eq!(err.kind(), batchwire_core::WriteErrorKind::Unsupported);
 }
 
 #[test]
@@ -653,32 +664,27 @@ fn a_reference_without_depends_on_gets_one_when_written() {
             .with_body(r#"{"amount":1}"#),
     ]));
     batch.push(SubRequest::new(Method::GET, "$1?$expand=orders").with_dependency("g1"));
-    let written = encode(
-        &batch.into(),
-        JsonFormat::OdataJson,
-        &EncodeOptions::default(),
-    )
-    .unwrap();
+    let written = encode(&batch, JsonFormat::OdataJson, &WriteOptions::default()).unwrap();
     // Within the group the request is named; from another group, its group (the only form
     // that odata.net accepts); a declared group is enough.
     assert_eq!(
-        written.lost,
+        written.report.losses,
         [
-            Lost::IdInvented {
-                operation: 3,
-                id: "4".into()
-            },
-            Lost::DependencyAdded {
-                operation: 1,
-                on: "1".into()
-            },
-            Lost::DependencyAdded {
-                operation: 2,
-                on: "g1".into()
-            },
+            Loss::new(
+                Some(Position::item(2)),
+                LossKind::IdInvented { id: "4".into() }
+            ),
+            Loss::new(
+                Some(Position::member(0, 1)),
+                LossKind::DependencyAdded { on: "1".into() }
+            ),
+            Loss::new(
+                Some(Position::member(1, 0)),
+                LossKind::DependencyAdded { on: "g1".into() }
+            ),
         ]
     );
-    let text = text(&written.bytes);
+    let text = text(&written.body);
     assert!(
         text.contains(
             r#""id":"2","atomicityGroup":"g1","dependsOn":["1"],"method":"POST","url":"$1/orders""#
@@ -695,7 +701,7 @@ fn a_reference_without_depends_on_gets_one_when_written() {
     );
     // What is written reads back strictly.
     let read = decode(
-        &written.bytes,
+        &written.body,
         JsonFormat::OdataJson,
         &DecodeOptions::strict(),
     )

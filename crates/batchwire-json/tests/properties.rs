@@ -6,7 +6,7 @@
 use batchwire_core::{
     AtomicGroup, BatchMessage, BatchRequest, BatchResponse, Item, SubRequest, SubResponse,
 };
-use batchwire_json::{DecodeOptions, EncodeOptions, JsonFormat, decode, encode};
+use batchwire_json::{DecodeOptions, JsonFormat, WriteOptions, decode, encode};
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use proptest::prelude::*;
@@ -87,19 +87,24 @@ fn status() -> impl Strategy<Value = StatusCode> {
 
 /// Writes, reads back strictly and writes again: the same model and the same bytes.
 fn round_trip(message: &BatchMessage, format: JsonFormat) -> Result<(), TestCaseError> {
-    let written = encode(message, format, &EncodeOptions::default())
+    let written = encode(message, format, &WriteOptions::default())
         .map_err(|e| TestCaseError::fail(format!("{format}: {e}")))?;
-    prop_assert!(written.lost.is_empty(), "{}: {:?}", format, written.lost);
+    prop_assert!(
+        written.report.losses.is_empty(),
+        "{}: {:?}",
+        format,
+        written.report.losses
+    );
     let options = DecodeOptions::strict().with_kind(message.kind());
-    let decoded = decode(&written.bytes, format, &options).map_err(|e| {
+    let decoded = decode(&written.body, format, &options).map_err(|e| {
         TestCaseError::fail(format!(
             "{format}: {e}\n{}",
-            String::from_utf8_lossy(&written.bytes)
+            String::from_utf8_lossy(&written.body)
         ))
     })?;
     prop_assert_eq!(&decoded.message, message, "{}", format);
-    let again = encode(&decoded.message, format, &EncodeOptions::default()).unwrap();
-    prop_assert_eq!(again.bytes, written.bytes);
+    let again = encode(&decoded.message, format, &WriteOptions::default()).unwrap();
+    prop_assert_eq!(again.body, written.body);
     Ok(())
 }
 
@@ -187,7 +192,7 @@ proptest! {
 
     #[test]
     fn odata_requests_round_trip(batch in odata_requests(8)) {
-        round_trip(&batch.into(), JsonFormat::OdataJson)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::OdataJson)?;
     }
 
     #[test]
@@ -218,7 +223,7 @@ proptest! {
             }
         }
         batch.options.next_link = next;
-        round_trip(&batch.into(), JsonFormat::OdataJson)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::OdataJson)?;
     }
 
     #[test]
@@ -227,7 +232,7 @@ proptest! {
         for (i, (method, url, body)) in ops.into_iter().enumerate() {
             batch.push(SubRequest::new(method, url).with_id(i.to_string()).with_header("Content-Type", "application/json").with_body(body));
         }
-        round_trip(&batch.into(), JsonFormat::MsGraph)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::MsGraph)?;
     }
 
     #[test]
@@ -255,13 +260,13 @@ proptest! {
             batch.items = subs.into_iter().map(Item::Operation).collect();
         }
         batch.options.all_or_none = all_or_none;
-        round_trip(&batch.into(), JsonFormat::SalesforceComposite)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::SalesforceComposite)?;
         let mut batch = BatchResponse::new();
         for (i, (status, body)) in statuses.into_iter().enumerate() {
             let body = if body == "null" { Bytes::new() } else { Bytes::from(body) };
             batch.push(SubResponse::new(status).with_id(format!("ref_{i}")).with_body(body));
         }
-        round_trip(&batch.into(), JsonFormat::SalesforceComposite)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::SalesforceComposite)?;
     }
 
     #[test]
@@ -279,7 +284,7 @@ proptest! {
             batch.push(sub);
         }
         batch.options.halt_on_error = halt;
-        round_trip(&batch.into(), JsonFormat::SalesforceCompositeBatch)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::SalesforceCompositeBatch)?;
         let mut batch = BatchResponse::new();
         for (status, body) in results {
             let body = if body == "null" { Bytes::new() } else { Bytes::from(body) };
@@ -287,7 +292,7 @@ proptest! {
         }
         let failed = batch.operations().any(|o| o.status.as_u16() >= 400);
         batch.options.has_errors = Some(failed);
-        round_trip(&batch.into(), JsonFormat::SalesforceCompositeBatch)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::SalesforceCompositeBatch)?;
     }
 
     #[test]
@@ -308,8 +313,8 @@ proptest! {
             group.extra.push("isSuccessful", if g % 2 == 0 { "true" } else { "false" });
             responses.push_group(group);
         }
-        round_trip(&requests.into(), JsonFormat::SalesforceCompositeGraph)?;
-        round_trip(&responses.into(), JsonFormat::SalesforceCompositeGraph)?;
+        round_trip(&BatchMessage::from(requests), JsonFormat::SalesforceCompositeGraph)?;
+        round_trip(&BatchMessage::from(responses), JsonFormat::SalesforceCompositeGraph)?;
     }
 
     #[test]
@@ -333,8 +338,8 @@ proptest! {
         }
         let failed = tree.operations().any(|o| o.status.as_u16() >= 400);
         tree.options.has_errors = Some(failed);
-        round_trip(&tree.into(), JsonFormat::SalesforceSObjectTree)?;
-        round_trip(&collections.into(), JsonFormat::SalesforceSObjectCollections)?;
+        round_trip(&BatchMessage::from(tree), JsonFormat::SalesforceSObjectTree)?;
+        round_trip(&BatchMessage::from(collections), JsonFormat::SalesforceSObjectCollections)?;
     }
 
     #[test]
@@ -353,7 +358,7 @@ proptest! {
             }
             batch.push(sub);
         }
-        round_trip(&batch.into(), JsonFormat::Asana)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::Asana)?;
         let mut batch = BatchResponse::new();
         for (status, body, located) in results {
             let mut sub = SubResponse::new(status).with_body(body);
@@ -362,7 +367,7 @@ proptest! {
             }
             batch.push(sub);
         }
-        round_trip(&batch.into(), JsonFormat::Asana)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::Asana)?;
     }
 
     #[test]
@@ -391,7 +396,7 @@ proptest! {
                 op.depends_on.retain(|d| named[..i].iter().flatten().any(|n| n == d));
             }
         }
-        round_trip(&batch.into(), JsonFormat::MetaGraph)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::MetaGraph)?;
         let mut batch = BatchResponse::new();
         for result in results {
             batch.push(match result {
@@ -399,7 +404,7 @@ proptest! {
                 None => SubResponse::omitted(),
             });
         }
-        round_trip(&batch.into(), JsonFormat::MetaGraph)?;
+        round_trip(&BatchMessage::from(batch), JsonFormat::MetaGraph)?;
     }
 }
 
@@ -424,13 +429,13 @@ const RESPONSE_FORMATS: [(JsonFormat, bool); 6] = [
 ];
 
 fn via(message: &BatchMessage, format: JsonFormat) -> Result<BatchMessage, TestCaseError> {
-    let written = encode(message, format, &EncodeOptions::default())
+    let written = encode(message, format, &WriteOptions::default())
         .map_err(|e| TestCaseError::fail(format!("{format}: {e}")))?;
     let options = DecodeOptions::strict().with_kind(message.kind());
-    let decoded = decode(&written.bytes, format, &options).map_err(|e| {
+    let decoded = decode(&written.body, format, &options).map_err(|e| {
         TestCaseError::fail(format!(
             "{format}: {e}\n{}",
-            String::from_utf8_lossy(&written.bytes)
+            String::from_utf8_lossy(&written.body)
         ))
     })?;
     Ok(decoded.message)

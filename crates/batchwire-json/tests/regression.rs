@@ -2,12 +2,10 @@
 //! are asserted, as users read them.
 
 use batchwire_core::{
-    BatchMessage, BatchOptions, BatchRequest, BatchResponse, Limits, ParseErrorKind as K,
-    SubRequest, SubResponse, ToleranceKind,
+    BatchMessage, BatchOptions, BatchRequest, BatchResponse, Limits, Loss, LossKind,
+    ParseErrorKind as K, Position, SubRequest, SubResponse, ToleranceKind, WriteErrorKind,
 };
-use batchwire_json::{
-    DecodeOptions, EncodeErrorKind, EncodeOptions, JsonFormat, Lost, decode, detect, encode,
-};
+use batchwire_json::{DecodeOptions, JsonFormat, WriteOptions, decode, detect, encode};
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
@@ -249,17 +247,17 @@ fn composite_writer_reports_dependencies_no_reference_names() {
             .with_dependency("b"),
     );
     let written = encode(
-        &batch.into(),
+        &batch,
         JsonFormat::SalesforceComposite,
-        &EncodeOptions::default(),
+        &WriteOptions::default(),
     )
     .unwrap();
     assert_eq!(
-        written.lost,
-        [Lost::Dependency {
-            operation: 2,
-            on: "b".into()
-        }]
+        written.report.losses,
+        [Loss::new(
+            Some(Position::item(2)),
+            LossKind::Dependency { on: "b".into() }
+        )]
     );
 }
 
@@ -311,10 +309,10 @@ fn every_allowed_method_round_trips() {
             let written = encode(
                 &one_request(method.clone()),
                 format,
-                &EncodeOptions::default(),
+                &WriteOptions::default(),
             )
             .unwrap_or_else(|e| panic!("{format} {name}: {e}"));
-            let read = decode(&written.bytes, format, &DecodeOptions::strict())
+            let read = decode(&written.body, format, &DecodeOptions::strict())
                 .unwrap_or_else(|e| panic!("{format} {name}: {e}"));
             let op = read.message.as_request().unwrap().operations().next();
             assert_eq!(op.map(|op| &op.method), Some(&method), "{format}");
@@ -325,19 +323,19 @@ fn every_allowed_method_round_trips() {
 #[test]
 fn a_method_the_format_refuses_is_not_written() {
     let refused = |format: JsonFormat, method: Method| {
-        let err = encode(&one_request(method), format, &EncodeOptions::default()).unwrap_err();
-        assert_eq!(err.kind(), EncodeErrorKind::InvalidValue);
-        assert_eq!(err.operation(), Some(0));
+        let err = encode(&one_request(method), format, &WriteOptions::default()).unwrap_err();
+        assert_eq!(err.kind(), WriteErrorKind::InvalidValue);
+        assert_eq!(err.position(), Some(Position::item(0)));
         err.to_string()
     };
     // An OData V2 multipart MERGE converted to OData JSON.
     assert_eq!(
         refused(JsonFormat::OdataJson, merge()),
-        "operation 0: expected a method OData JSON allows (GET, POST, PUT, PATCH or DELETE), found MERGE"
+        "expected a method OData JSON allows (GET, POST, PUT, PATCH or DELETE), found MERGE at item 1"
     );
     assert_eq!(
         refused(JsonFormat::OdataJson, Method::HEAD),
-        "operation 0: expected a method OData JSON allows (GET, POST, PUT, PATCH or DELETE), found HEAD"
+        "expected a method OData JSON allows (GET, POST, PUT, PATCH or DELETE), found HEAD at item 1"
     );
     for format in [
         JsonFormat::SalesforceComposite,
@@ -347,23 +345,23 @@ fn a_method_the_format_refuses_is_not_written() {
             assert_eq!(
                 refused(format, method.clone()),
                 format!(
-                    "operation 0: expected a method Salesforce Composite allows (GET, POST, PUT, PATCH or DELETE), found {method}"
+                    "expected a method Salesforce Composite allows (GET, POST, PUT, PATCH or DELETE), found {method} at item 1"
                 )
             );
         }
     }
     assert_eq!(
         refused(JsonFormat::SalesforceCompositeBatch, merge()),
-        "operation 0: expected a method Salesforce Composite Batch allows (GET, POST, PUT, PATCH, DELETE or HEAD), found MERGE"
+        "expected a method Salesforce Composite Batch allows (GET, POST, PUT, PATCH, DELETE or HEAD), found MERGE at item 1"
     );
     assert_eq!(
         refused(JsonFormat::Asana, merge()),
-        "operation 0: expected a method Asana allows (get, post, put, delete, patch or head), found MERGE"
+        "expected a method Asana allows (get, post, put, delete, patch or head), found MERGE at item 1"
     );
     // An extension method spelled in lower case is not the standard method.
     assert_eq!(
         refused(JsonFormat::OdataJson, Method::from_bytes(b"get").unwrap()),
-        "operation 0: expected a method OData JSON allows (GET, POST, PUT, PATCH or DELETE), found get"
+        "expected a method OData JSON allows (GET, POST, PUT, PATCH or DELETE), found get at item 1"
     );
 }
 
@@ -383,12 +381,13 @@ fn options_a_format_cannot_carry_are_reported_alike() {
     batch.options = options;
     let message: BatchMessage = batch.into();
     let options_lost = |format: JsonFormat| -> Vec<&'static str> {
-        encode(&message, format, &EncodeOptions::default())
+        encode(&message, format, &WriteOptions::default())
             .unwrap()
-            .lost
+            .report
+            .losses
             .into_iter()
-            .filter_map(|l| match l {
-                Lost::Option { name } => Some(name),
+            .filter_map(|l| match l.kind {
+                LossKind::Option { name } => Some(name),
                 _ => None,
             })
             .collect()
@@ -401,8 +400,9 @@ fn options_a_format_cannot_carry_are_reported_alike() {
         "has_errors",
         "next_link",
     ];
+    // OData JSON asks for continue-on-error with the `Prefer` envelope header.
+    assert_eq!(options_lost(JsonFormat::OdataJson), all[1..], "odata-json");
     for format in [
-        JsonFormat::OdataJson,
         JsonFormat::MsGraph,
         JsonFormat::SalesforceCompositeGraph,
         JsonFormat::Asana,
@@ -433,13 +433,12 @@ fn options_a_format_cannot_carry_are_reported_alike() {
     let mut responses = BatchResponse::new();
     responses.push(SubResponse::new(StatusCode::OK).with_id("a"));
     responses.options.next_link = Some("next".into());
-    let written = encode(
-        &responses.into(),
-        JsonFormat::OdataJson,
-        &EncodeOptions::default(),
-    )
-    .unwrap();
-    assert!(written.lost.is_empty(), "{:?}", written.lost);
+    let written = encode(&responses, JsonFormat::OdataJson, &WriteOptions::default()).unwrap();
+    assert!(
+        written.report.losses.is_empty(),
+        "{:?}",
+        written.report.losses
+    );
 }
 
 // Objects: every member stored, and a map built for the duplicate check, before any limit.

@@ -1,82 +1,14 @@
 //! Decoding options and the whole-buffer decoder into borrowed views.
 
-use batchwire_core::{Limits, MessageKind, ParseError, ParseErrorKind as K};
+pub(crate) use batchwire_core::DecodeOptions;
+use batchwire_core::{MessageKind, ParseError, ParseErrorKind as K};
 
-use crate::Dialect;
 use crate::content_type;
 use crate::machine::Machine;
 use crate::raw::{Source, items_ref};
 use crate::view::BatchRef;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// How to read a batch: strict or lenient, which dialect, which limits, and whether the
-/// caller already knows it holds requests or responses.
-///
-/// # Background
-///
-/// Peers disagree on a dozen tolerances (bare LF, a missing close delimiter, a missing part
-/// Content-Type...). batchwire has one rule for each, in the table of `docs/reading-rules.md`:
-/// lenient mode (the default) reads what real servers send and reports every tolerance it
-/// applied, with its byte offset; strict mode follows RFC 2046, RFC 9110/9112 and the OData
-/// batch rules and turns each of them into an error.
-///
-/// # Examples
-///
-/// ```
-/// use batchwire_multipart::{DecodeOptions, Dialect};
-///
-/// let options = DecodeOptions::strict().with_dialect(Dialect::OdataV4);
-/// assert!(options.strict);
-/// ```
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DecodeOptions {
-    /// Follow the RFCs to the letter instead of reporting tolerances.
-    pub strict: bool,
-    /// The rules of one flavour of batch on top of the common ones.
-    pub dialect: Dialect,
-    /// Bounds against hostile input.
-    pub limits: Limits,
-    /// Requests or responses; `None` detects it from the first embedded start line.
-    pub kind: Option<MessageKind>,
-}
-
-impl DecodeOptions {
-    /// Lenient reading with the generic dialect and default limits (the default).
-    pub fn lenient() -> DecodeOptions {
-        DecodeOptions::default()
-    }
-
-    /// Strict reading with the generic dialect and default limits.
-    pub fn strict() -> DecodeOptions {
-        DecodeOptions {
-            strict: true,
-            ..DecodeOptions::default()
-        }
-    }
-
-    /// These options with another dialect.
-    #[must_use]
-    pub fn with_dialect(mut self, dialect: Dialect) -> DecodeOptions {
-        self.dialect = dialect;
-        self
-    }
-
-    /// These options with other limits.
-    #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> DecodeOptions {
-        self.limits = limits;
-        self
-    }
-
-    /// These options with the message kind forced.
-    #[must_use]
-    pub fn with_kind(mut self, kind: MessageKind) -> DecodeOptions {
-        self.kind = Some(kind);
-        self
-    }
-}
 
 /// Reads a multipart batch from borrowed bytes.
 ///

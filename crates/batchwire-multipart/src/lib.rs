@@ -125,7 +125,6 @@
 
 mod content_type;
 mod decode;
-mod dialect;
 #[cfg(feature = "stream")]
 mod futures;
 mod grammar;
@@ -136,12 +135,12 @@ mod stream;
 mod view;
 mod write;
 
+pub use batchwire_core::{DecodeOptions, Decoded, Dialect, UnknownDialect, WriteOptions, Written};
 pub use content_type::{RFC_MAX_BOUNDARY_LEN, boundary_needs_quotes, is_valid_boundary};
-pub use decode::{DecodeOptions, parse};
-pub use dialect::{Dialect, UnknownDialect};
+pub use decode::parse;
 #[cfg(feature = "stream")]
 pub use futures::{EventStream, StreamError};
-pub use owned::{Decoded, decode, decode_request, decode_response};
+pub use owned::{decode, decode_request, decode_response};
 pub use stream::{Event, Status, StreamDecoder};
 pub use view::{BatchRef, GroupRef, HeaderRef, ItemRef, PartRef, StartLineRef};
-pub use write::{Encoder, WriteOptions, Written, write_message, write_request, write_response};
+pub use write::{Encoder, write_message, write_request, write_response};

@@ -6,22 +6,10 @@ use batchwire_core::{
 };
 use bytes::Bytes;
 
-use crate::decode::{DecodeOptions, run};
-use crate::raw::{OwnedOp, Owner, items_owned};
+use batchwire_core::{DecodeOptions, Decoded, Format};
 
-/// A decoded batch with what the reader tolerated.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decoded {
-    /// The batch of requests or responses.
-    pub message: BatchMessage,
-    /// The batch boundary.
-    pub boundary: String,
-    /// What the reader tolerated, in input order. In strict mode only what strict mode also
-    /// reports: an embedded `Content-Length` that does not match the body, and a reason
-    /// phrase that is not UTF-8.
-    pub tolerated: Vec<Tolerance>,
-}
+use crate::decode::run;
+use crate::raw::{OwnedOp, Owner, items_owned};
 
 /// Reads a multipart batch from a shared buffer into the owned model.
 ///
@@ -85,11 +73,12 @@ pub fn decode(
         )?)),
     };
     tolerated.sort_by_key(|t| t.offset);
-    Ok(Decoded {
+    Ok(Decoded::new(
         message,
-        boundary: machine.boundary().to_owned(),
+        Format::Multipart(options.dialect),
+        Some(machine.boundary().to_owned()),
         tolerated,
-    })
+    ))
 }
 
 /// Reads a batch that must hold requests.

@@ -4,13 +4,13 @@
 use std::io;
 
 use batchwire_core::{
-    BatchMessage, BatchRequest, BatchResponse, MessageKind, WriteError, WriteErrorKind, WriteReport,
+    BatchMessage, BatchRequest, BatchResponse, Dialect, MessageKind, WriteError, WriteErrorKind,
+    WriteOptions, WriteReport, Written,
 };
 use bytes::{BufMut, Bytes, BytesMut};
 use http::Method;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
-use crate::Dialect;
 use crate::content_type::boundary_needs_quotes;
 
 mod emit;
@@ -20,65 +20,6 @@ mod random;
 
 use emit::{BufSink, Counter, Emitter, IoSink};
 use plan::Plan;
-
-/// How to write a batch: the dialect, and the boundaries if the caller wants to choose them.
-///
-/// By default every envelope gets fresh random boundaries, `batch_<uuid>` for the batch and
-/// `changeset_<uuid>` for each changeset. A boundary the caller chooses is used for every
-/// envelope written with these options (and the changeset one for every changeset in it);
-/// it must be one RFC 2046 allows, and no body may hold a line that starts with its
-/// delimiter.
-///
-/// # Examples
-///
-/// ```
-/// use batchwire_multipart::{Dialect, WriteOptions};
-///
-/// let options = WriteOptions::new(Dialect::OdataV4).with_boundary("batch_1");
-/// assert_eq!(options.boundary.as_deref(), Some("batch_1"));
-/// assert_eq!(options.changeset_boundary, None);
-/// ```
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteOptions {
-    /// The flavour of batch to write; see [`Dialect`] for what each adds.
-    pub dialect: Dialect,
-    /// The batch boundary; `None` for a fresh random one per envelope.
-    pub boundary: Option<String>,
-    /// The boundary of every changeset; `None` for a fresh random one per changeset.
-    pub changeset_boundary: Option<String>,
-}
-
-impl WriteOptions {
-    /// Options for a dialect, with fresh random boundaries.
-    pub fn new(dialect: Dialect) -> WriteOptions {
-        WriteOptions {
-            dialect,
-            ..WriteOptions::default()
-        }
-    }
-
-    /// These options with another dialect.
-    #[must_use]
-    pub fn with_dialect(mut self, dialect: Dialect) -> WriteOptions {
-        self.dialect = dialect;
-        self
-    }
-
-    /// These options with a batch boundary chosen by the caller.
-    #[must_use]
-    pub fn with_boundary(mut self, boundary: impl Into<String>) -> WriteOptions {
-        self.boundary = Some(boundary.into());
-        self
-    }
-
-    /// These options with a changeset boundary chosen by the caller.
-    #[must_use]
-    pub fn with_changeset_boundary(mut self, boundary: impl Into<String>) -> WriteOptions {
-        self.changeset_boundary = Some(boundary.into());
-        self
-    }
-}
 
 /// Writes a batch request as an `http::Request` ready to send.
 ///
@@ -192,23 +133,11 @@ pub fn write_response(
 /// ```
 pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Written, WriteError> {
     let encoder = Encoder::message(batch, options)?;
-    Ok(Written {
-        headers: encoder.headers(),
-        body: encoder.to_bytes(),
-        report: encoder.into_report(),
-    })
-}
-
-/// A batch written by [`write_message`].
-#[non_exhaustive]
-#[derive(Clone, Debug)]
-pub struct Written {
-    /// The headers of the envelope: `Content-Type` and the dialect's own.
-    pub headers: HeaderMap,
-    /// The `multipart/mixed` body.
-    pub body: Bytes,
-    /// What the dialect could not carry.
-    pub report: WriteReport,
+    Ok(Written::new(
+        encoder.headers(),
+        encoder.to_bytes(),
+        encoder.into_report(),
+    ))
 }
 
 /// A batch checked and laid out for writing, that writes the same bytes each time it is

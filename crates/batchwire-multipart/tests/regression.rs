@@ -112,7 +112,7 @@ fn the_writer_refuses_what_its_strict_reader_would() {
     let err = write_request(&inside, &WriteOptions::new(Dialect::OdataV4)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "expected a request that changes data in the atomic group, found a query at item 1, member 1"
+        "expected a request that changes data in the atomic group, found a query at item 1.1"
     );
 }
 
@@ -303,10 +303,10 @@ fn the_writer_refuses_non_ascii_targets_and_reports_unwritten_content_ids() {
     let mut batch = BatchRequest::new();
     batch.push(op);
     let written = write_message(&batch.into(), &WriteOptions::default()).unwrap();
-    assert_eq!(written.report.dropped.len(), 1);
+    assert_eq!(written.report.losses.len(), 1);
     assert_eq!(
-        written.report.dropped[0].to_string(),
-        "part header \"Content-ID\" dropped at item 1: the operation has no id, from which the Content-ID is written"
+        written.report.losses[0].to_string(),
+        "item 1: part header \"Content-ID\" not written: the operation has no id, from which the Content-ID is written"
     );
 }
 

@@ -502,14 +502,14 @@ fn azure_spells_names_its_way_and_drops_x_ms_version() {
     );
     let dropped: Vec<_> = encoder
         .report()
-        .dropped
+        .losses
         .iter()
         .map(ToString::to_string)
         .collect();
     assert_eq!(
         dropped,
         [
-            "header \"x-ms-version\" dropped at item 1: Azure uses the batch request's x-ms-version for every sub-request"
+            "item 1: header \"x-ms-version\" not written: Azure uses the batch request's x-ms-version for every sub-request"
         ]
     );
 }
@@ -551,17 +551,17 @@ fn the_report_lists_what_multipart_cannot_carry() {
     let encoder = Encoder::request(&batch, &WriteOptions::new(Dialect::OdataV2)).unwrap();
     let dropped: Vec<_> = encoder
         .report()
-        .dropped
+        .losses
         .iter()
         .map(ToString::to_string)
         .collect();
     assert_eq!(
         dropped,
         [
-            "dependencies [\"x\"] dropped at item 1: multipart batches express dependencies only as $n references in targets",
-            "atomic group name \"g1\" dropped at item 2: multipart changesets have no name",
-            "option continue-on-error dropped: the odata-v2 dialect has no way to ask for it",
-            "option all-or-none dropped: multipart batches make only changesets atomic; put the operations in one group",
+            "item 1: dependency on \"x\" not written: multipart batches express dependencies only as $n references in targets",
+            "item 2: group name \"g1\" not written: multipart changesets have no name",
+            "batch: option continue_on_error not written: the odata-v2 dialect has no way to ask for it",
+            "batch: option all_or_none not written: multipart batches make only changesets atomic; put the operations in one group",
         ]
     );
     // OData V4 says continue-on-error with a preference.
@@ -572,7 +572,7 @@ fn the_report_lists_what_multipart_cannot_carry() {
             .extensions()
             .get::<WriteReport>()
             .unwrap()
-            .dropped
+            .losses
             .len(),
         3
     );
@@ -765,7 +765,7 @@ fn headers_that_would_not_read_back() {
         request_error(&batch, &WriteOptions::default()),
         (
             WriteErrorKind::InvalidHeader,
-            "expected a value without line breaks, found \"a\\tb\\n\" in header \"X-Part\" of the part headers at item 2, member 2"
+            "expected a value without line breaks, found \"a\\tb\\n\" in header \"X-Part\" of the part headers at item 2.2"
                 .to_owned()
         )
     );
@@ -843,22 +843,22 @@ fn references_name_earlier_requests() {
         (
             changeset(&[("$2", Some("1")), ("A", Some("2"))]),
             WriteErrorKind::ForwardReference,
-            "expected a reference to an earlier Content-ID of the changeset, found \"$2\", which names this request or a later one at item 2, member 1",
+            "expected a reference to an earlier Content-ID of the changeset, found \"$2\", which names this request or a later one at item 2.1",
         ),
         (
             changeset(&[("$1", Some("1"))]),
             WriteErrorKind::ForwardReference,
-            "expected a reference to an earlier Content-ID of the changeset, found \"$1\", which names this request or a later one at item 2, member 1",
+            "expected a reference to an earlier Content-ID of the changeset, found \"$1\", which names this request or a later one at item 2.1",
         ),
         (
             changeset(&[("A", Some("1")), ("$5/x", None)]),
             WriteErrorKind::DanglingReference,
-            "expected a reference to an earlier Content-ID of the changeset, found \"$5\", which names no request at item 2, member 2",
+            "expected a reference to an earlier Content-ID of the changeset, found \"$5\", which names no request at item 2.2",
         ),
         (
             changeset(&[("A", Some("1")), ("$top", None)]),
             WriteErrorKind::DanglingReference,
-            "expected a reference to an earlier Content-ID of the changeset, found \"$top\", which names a request outside it at item 2, member 2",
+            "expected a reference to an earlier Content-ID of the changeset, found \"$top\", which names a request outside it at item 2.2",
         ),
     ];
     for (batch, kind, message) in cases {
@@ -895,7 +895,7 @@ fn duplicate_ids_in_a_changeset_only_matter_to_odata_v4() {
         request_error(&batch, &WriteOptions::new(Dialect::OdataV4)),
         (
             WriteErrorKind::DuplicateContentId,
-            "expected a Content-ID unique in its changeset, found \"1\" again (first at member 1) at item 1, member 3"
+            "expected a Content-ID unique in its changeset, found \"1\" again (first at item 1.1) at item 1.3"
                 .to_owned()
         )
     );
@@ -941,7 +941,7 @@ fn chosen_boundaries_are_checked() {
             &WriteOptions::default().with_changeset_boundary("cs")
         )
         .1,
-        "expected a boundary that starts no line of the content, found a line starting with \"--cs\" in the body at item 1, member 2"
+        "expected a boundary that starts no line of the content, found a line starting with \"--cs\" in the body at item 1.2"
     );
     assert_eq!(
         request_error(

@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use batchwire_core::WriteErrorKind as K;
 use batchwire_core::{
-    AtomicGroup, Batch, Dropped, Header, Item, MessageKind, Position, WriteError, WriteReport,
+    AtomicGroup, Batch, Header, Item, Loss, LossKind, MessageKind, Position, WriteError,
+    WriteReport,
 };
 use memchr::memmem;
 
@@ -119,26 +120,18 @@ fn report_unwritten_content_ids<T: Operation>(
     ids: &[Option<Id<'_>>],
     report: &mut WriteReport,
 ) {
-    let positions = batch
-        .items
-        .iter()
-        .enumerate()
-        .flat_map(|(i, item)| match item {
-            Item::Operation(op) => vec![(Position::item(i), op)],
-            Item::Group(g) => g
-                .operations
-                .iter()
-                .enumerate()
-                .map(|(j, op)| (Position::member(i, j), op))
-                .collect(),
-        });
+    let positions = Position::of_operations(batch).zip(batch.operations());
     for ((at, op), id) in positions.zip(ids) {
         if id.is_none() && op.part_headers().contains("content-id") {
-            report.push(Dropped::new(
-                Some(at),
-                "part header \"Content-ID\"",
-                "the operation has no id, from which the Content-ID is written",
-            ));
+            report.push(
+                Loss::new(
+                    Some(at),
+                    LossKind::PartHeader {
+                        name: "Content-ID".into(),
+                    },
+                )
+                .because("the operation has no id, from which the Content-ID is written"),
+            );
         }
     }
 }
@@ -152,26 +145,40 @@ fn batch_options<T>(batch: &Batch<T>, dialect: Dialect, report: &mut WriteReport
         if dialect == Dialect::OdataV4 {
             continue_on_error = true;
         } else {
-            report.push(Dropped::new(
-                None,
-                "option continue-on-error",
-                format!("the {dialect} dialect has no way to ask for it"),
-            ));
+            report.push(
+                Loss::new(
+                    None,
+                    LossKind::Option {
+                        name: "continue_on_error",
+                    },
+                )
+                .because(format!("the {dialect} dialect has no way to ask for it")),
+            );
         }
     }
     if options.all_or_none == Some(true) {
-        report.push(Dropped::new(
-            None,
-            "option all-or-none",
-            "multipart batches make only changesets atomic; put the operations in one group",
-        ));
+        report.push(
+            Loss::new(
+                None,
+                LossKind::Option {
+                    name: "all_or_none",
+                },
+            )
+            .because(
+                "multipart batches make only changesets atomic; put the operations in one group",
+            ),
+        );
     }
     if options.halt_on_error == Some(true) {
-        report.push(Dropped::new(
-            None,
-            "option halt-on-error",
-            "multipart batches have no way to say it",
-        ));
+        report.push(
+            Loss::new(
+                None,
+                LossKind::Option {
+                    name: "halt_on_error",
+                },
+            )
+            .because("multipart batches have no way to say it"),
+        );
     }
     continue_on_error
 }
@@ -265,11 +272,10 @@ fn check_group<T>(
         }
     }
     if let Some(id) = &group.id {
-        report.push(Dropped::new(
-            Some(at),
-            format!("atomic group name {id:?}"),
-            "multipart changesets have no name",
-        ));
+        report.push(
+            Loss::new(Some(at), LossKind::GroupId { id: id.clone() })
+                .because("multipart changesets have no name"),
+        );
     }
     Ok(())
 }
@@ -316,20 +322,23 @@ fn check_operation<T: Operation>(
     if dialect == Dialect::Azure && T::KIND == MessageKind::Request {
         for header in op.headers() {
             if header.is("x-ms-version") {
-                report.push(Dropped::new(
-                    Some(at),
-                    format!("header {:?}", header.name_str()),
-                    "Azure uses the batch request's x-ms-version for every sub-request",
-                ));
+                report.push(
+                    Loss::new(
+                        Some(at),
+                        LossKind::Header {
+                            name: header.name_str().into_owned(),
+                        },
+                    )
+                    .because("Azure uses the batch request's x-ms-version for every sub-request"),
+                );
             }
         }
     }
-    if !op.depends_on().is_empty() {
-        report.push(Dropped::new(
-            Some(at),
-            format!("dependencies {:?}", op.depends_on()),
-            "multipart batches express dependencies only as $n references in targets",
-        ));
+    for on in op.depends_on() {
+        report.push(
+            Loss::new(Some(at), LossKind::Dependency { on: on.clone() })
+                .because("multipart batches express dependencies only as $n references in targets"),
+        );
     }
     Ok(())
 }
@@ -453,9 +462,9 @@ fn check_references<T: Operation>(batch: &Batch<T>, dialect: Dialect) -> Result<
                             K::DuplicateContentId,
                             Some(Position::member(i, j)),
                             format!(
-                                "expected a Content-ID unique in its changeset, found {} again (first at member {})",
+                                "expected a Content-ID unique in its changeset, found {} again (first at item {})",
                                 shown(id.as_bytes(), false),
-                                earlier + 1
+                                Position::member(i, earlier)
                             ),
                         ));
                     }
