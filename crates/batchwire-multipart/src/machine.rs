@@ -9,8 +9,8 @@
 //!
 //! Delimiters are found with a `memchr::memmem` scan per boundary in use (the batch's and,
 //! inside a changeset, the changeset's). Only a hit at the start of a line is a candidate;
-//! only a candidate followed by `--`, or by transport padding and a line break, is a
-//! delimiter. Where each scan stopped is kept, so no byte is scanned twice for a boundary.
+//! only a candidate followed by transport padding and a line break, with `--` before them
+//! for a close delimiter, is a delimiter. Where each scan stopped is kept, so no byte is scanned twice for a boundary.
 
 use batchwire_core::{
     Found, Limits, MessageKind, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind as T,
@@ -922,9 +922,8 @@ impl Step<'_, '_> {
                 Tail::Close
             }
             Some(b'\r') if close && rest.get(1) == Some(&b'\n') => Tail::Close,
-            Some(_) if close => {
-                // `--boundary--` followed by text on the same line: RFC 2046 wants a line
-                // break before the epilogue.
+            Some(b'\r') if close && rest.len() == 1 => {
+                // `--boundary--` and a CR that ends the input: a line break cut short.
                 let boundary = self.boundary(level);
                 self.tolerate(padded, T::DelimiterLikeLine, |src| {
                     ParseError::expected(
@@ -936,6 +935,10 @@ impl Step<'_, '_> {
                 })?;
                 Tail::Close
             }
+            // `--boundary--` followed by other text on its line is no close delimiter: RFC
+            // 2046 allows only transport padding before the line break. Taking it for one
+            // would end the batch there and drop every part after it.
+            Some(_) if close => Tail::Other,
             None => {
                 // A delimiter at the very end, with nothing after it: the batch ends there.
                 let boundary = self.boundary(level);

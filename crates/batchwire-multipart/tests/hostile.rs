@@ -39,13 +39,14 @@ fn ten_megabytes_of_dashes() {
 
 fn dashes_that_match_the_boundary_everywhere() {
     // With boundary `-`, every `---` is a candidate; none is at a line start but the first,
-    // which reads as a close delimiter `-----` followed by text on its line.
+    // which is `-----` followed by more dashes on its line: no close delimiter, but a line
+    // that starts with the delimiter and goes on with other text.
     let input = Bytes::from(vec![b'-'; 10 * MIB]);
     let (result, peak) =
         peak_during(|| decode(&input, Some(b"multipart/mixed; boundary=-"), &strict()));
     let err = result.unwrap_err();
     assert_eq!(err.kind(), ParseErrorKind::DelimiterLikeLine);
-    assert_eq!(err.offset(), 5);
+    assert_eq!(err.offset(), 0);
     assert!(peak < MIB, "{peak} bytes");
 }
 

@@ -356,3 +356,135 @@ fn a_boundary_that_cannot_be_seen_yet_is_waited_for() {
         }
     }
 }
+
+/// What a reading comes to, in a shape both decoders give: one entry per operation (its
+/// target or status, and its body), `[` and `]` around a changeset, then the tolerances.
+type Reading = (Vec<(String, Vec<u8>)>, Vec<batchwire_core::Tolerance>);
+
+/// Decodes `input` whole and again with the stream decoder in chunks of several sizes, and
+/// checks that both agree on the operations, the tolerances and the error.
+fn read_both(
+    input: &[u8],
+    ct: Option<&[u8]>,
+    options: &DecodeOptions,
+) -> Result<Reading, batchwire_core::ParseError> {
+    use batchwire_core::Item;
+
+    fn entries<T>(
+        items: &[Item<T>],
+        entry: impl Fn(&T) -> (String, Vec<u8>),
+    ) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for item in items {
+            match item {
+                Item::Operation(op) => out.push(entry(op)),
+                Item::Group(g) => {
+                    out.push(("[".to_owned(), Vec::new()));
+                    out.extend(g.operations.iter().map(&entry));
+                    out.push(("]".to_owned(), Vec::new()));
+                }
+            }
+        }
+        out
+    }
+    let whole = decode(&Bytes::copy_from_slice(input), ct, options).map(|d| {
+        let ops = match &d.message {
+            BatchMessage::Request(b) => entries(&b.items, |r| (r.target.clone(), r.body.to_vec())),
+            BatchMessage::Response(b) => entries(&b.items, |r| {
+                (r.status.as_str().to_owned(), r.body.to_vec())
+            }),
+        };
+        (ops, d.tolerated)
+    });
+    for step in [1, 2, 3, 5, 8, 64] {
+        let streamed = read_streamed(input, ct, options, step);
+        match (&whole, &streamed) {
+            (Ok(w), Ok(s)) => assert_eq!(w, s, "chunks of {step}"),
+            (Err(w), Err(s)) => assert_eq!(
+                (w.kind(), w.to_string()),
+                (s.kind(), s.to_string()),
+                "chunks of {step}"
+            ),
+            _ => panic!("chunks of {step}: {whole:?} vs {streamed:?}"),
+        }
+    }
+    whole
+}
+
+/// The stream decoder's reading of `input` fed in chunks of `step` bytes.
+fn read_streamed(
+    input: &[u8],
+    ct: Option<&[u8]>,
+    options: &DecodeOptions,
+    step: usize,
+) -> Result<Reading, batchwire_core::ParseError> {
+    use batchwire_multipart::{Event, Status, StreamDecoder};
+
+    fn drain(
+        decoder: &mut StreamDecoder,
+        ops: &mut Vec<(String, Vec<u8>)>,
+    ) -> Result<(), batchwire_core::ParseError> {
+        loop {
+            match decoder.next_event()? {
+                Status::Event(Event::Request(r)) => ops.push((r.target, r.body.to_vec())),
+                Status::Event(Event::Response(r)) => {
+                    ops.push((r.status.as_str().to_owned(), r.body.to_vec()));
+                }
+                Status::Event(Event::GroupStart { .. }) => ops.push(("[".to_owned(), Vec::new())),
+                Status::Event(Event::GroupEnd) => ops.push(("]".to_owned(), Vec::new())),
+                Status::Event(_) => {}
+                Status::NeedMore | Status::End => return Ok(()),
+            }
+        }
+    }
+    let mut decoder = StreamDecoder::new(ct, options)?;
+    let mut ops = Vec::new();
+    for chunk in input.chunks(step) {
+        decoder.feed(chunk);
+        drain(&mut decoder, &mut ops)?;
+    }
+    decoder.finish();
+    drain(&mut decoder, &mut ops)?;
+    let mut tolerated = decoder.tolerated().to_vec();
+    tolerated.sort_by_key(|t| t.offset);
+    Ok((ops, tolerated))
+}
+
+/// `--b--` followed by other text on its line is no close delimiter (RFC 2046 5.1.1 allows
+/// only transport padding before the line break): lenient reading took it for the end of
+/// the batch and dropped every part after it.
+#[test]
+fn a_close_delimiter_followed_by_text_is_body_text() {
+    let input = "--b\r\nContent-Type: application/http\r\n\r\nPOST /x HTTP/1.1\r\n\r\nfirst\r\n--b--more text\r\nlast\r\n--b\r\nContent-Type: application/http\r\n\r\nGET /y HTTP/1.1\r\n\r\n\r\n--b--\r\n";
+    let like = input.find("--b--more").unwrap();
+    let (ops, tolerated) =
+        read_both(input.as_bytes(), Some(CT), &DecodeOptions::lenient()).unwrap();
+    assert_eq!(
+        ops,
+        [
+            ("/x".to_owned(), b"first\r\n--b--more text\r\nlast".to_vec()),
+            ("/y".to_owned(), Vec::new()),
+        ]
+    );
+    assert_eq!(
+        tolerated,
+        [batchwire_core::Tolerance {
+            offset: like,
+            kind: ToleranceKind::DelimiterLikeLine
+        }]
+    );
+    let err = read_both(input.as_bytes(), Some(CT), &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::DelimiterLikeLine);
+    assert_eq!(
+        err.to_string(),
+        "expected \"--b\" or \"--b--\" alone on its line, found \"--b--more text\\r\\n\" at byte 66 (line 7, column 1)"
+    );
+    // Transport padding after the close delimiter is still fine, in both modes.
+    let padded = input
+        .replace("--b--more text\r\nlast\r\n", "")
+        .replace("--b--\r\n", "--b-- \t\r\n");
+    let (ops, tolerated) =
+        read_both(padded.as_bytes(), Some(CT), &DecodeOptions::strict()).unwrap();
+    assert_eq!(ops.len(), 2);
+    assert!(tolerated.is_empty());
+}
