@@ -306,7 +306,7 @@ pub enum ToleranceKind {
     BoundaryNeedsQuotes,
     /// A boundary with printable characters outside RFC 2046's `bchars`.
     BoundaryCharacters,
-    /// A changeset boundary that starts the enclosing boundary or starts with it.
+    /// A changeset boundary that starts with the enclosing boundary (RFC 2046 5.1.2).
     BoundaryPrefix,
     /// A header value with control characters.
     ControlCharacters,
@@ -387,7 +387,7 @@ impl fmt::Display for ToleranceKind {
             ToleranceKind::BoundaryTooLong => "boundary longer than 70 characters",
             ToleranceKind::BoundaryCharacters => "boundary with characters RFC 2046 does not allow",
             ToleranceKind::BoundaryPrefix => {
-                "changeset boundary that starts, or starts with, the enclosing one"
+                "changeset boundary that starts with the enclosing one"
             }
             ToleranceKind::ControlCharacters => "header value with control characters",
             ToleranceKind::BoundaryNeedsQuotes => {

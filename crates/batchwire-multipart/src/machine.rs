@@ -662,20 +662,23 @@ impl Step<'_, '_> {
             self.report(value_at + at, kind);
         }
         let boundary = param.boundary;
-        let prefix = self.m.levels.iter().any(|l| {
-            l.boundary != boundary
-                && (l.boundary.starts_with(&boundary) || boundary.starts_with(&l.boundary))
-        });
+        let prefix = self
+            .m
+            .levels
+            .iter()
+            .any(|l| l.boundary != boundary && boundary.starts_with(&l.boundary));
         if prefix {
-            // RFC 2046 5.1.2: no boundary may be a prefix of an enclosing one, or one line
-            // would be a delimiter of both.
+            // RFC 2046 5.1.2: a boundary may not begin with an enclosing one, whose delimiter
+            // would then start every line of the inner delimiters. The other way round is
+            // legal: a delimiter line is the boundary, then only padding and a line break, so
+            // `--batch_abc` is no delimiter of `batch_a`.
             self.tolerate(value_at, T::BoundaryPrefix, |src| {
                 ParseError::new(
                     K::BadBoundary,
                     src,
                     value_at,
                     format!(
-                        "expected a changeset boundary that is no prefix of the enclosing one, nor starts with it, found {boundary:?}"
+                        "expected a changeset boundary that does not start with the enclosing one, found {boundary:?}"
                     ),
                 )
             })?;

@@ -217,30 +217,85 @@ fn operations_streamed(
 }
 
 /// Review: a changeset boundary that is a prefix of the batch boundary hid the batch's
-/// delimiter; strict mode now refuses such boundaries (RFC 2046 5.1.2).
+/// delimiter. Such a boundary is legal (RFC 2046 5.1.2 forbids only an inner boundary that
+/// begins with an enclosing one), and both delimiters are found.
 #[test]
 fn prefix_boundaries_keep_both_delimiters() {
     let input = b"--b1\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/http\r\n\r\nPOST /x HTTP/1.1\r\n\r\n\r\n--b1\r\nContent-Type: application/http\r\n\r\nGET /y HTTP/1.1\r\n\r\n\r\n--b1--\r\n";
     let ct = b"multipart/mixed; boundary=b1";
-    let decoded = decode(
-        &Bytes::from_static(input),
-        Some(ct),
-        &DecodeOptions::lenient(),
-    )
-    .unwrap();
-    let BatchMessage::Request(batch) = decoded.message else {
-        panic!("a request batch")
-    };
-    let targets: Vec<&str> = batch.operations().map(|o| o.target.as_str()).collect();
-    assert_eq!(targets, ["/x", "/y"]);
+    let (ops, tolerated) = read_both(input, Some(ct), &DecodeOptions::lenient()).unwrap();
+    let targets: Vec<&str> = ops.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(targets, ["[", "/x", "]", "/y"]);
+    assert_eq!(
+        tolerated.iter().map(|t| t.kind).collect::<Vec<_>>(),
+        [ToleranceKind::MissingCloseDelimiter]
+    );
+    // An inner boundary that begins with the enclosing one is still refused in strict mode.
+    let input = b"--b\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: application/http\r\n\r\nPOST /x HTTP/1.1\r\n\r\n\r\n--b1--\r\n--b--\r\n";
+    let (_, tolerated) = read_both(input, Some(CT), &DecodeOptions::lenient()).unwrap();
     assert!(
-        decoded
-            .tolerated
+        tolerated
             .iter()
             .any(|t| t.kind == ToleranceKind::BoundaryPrefix)
     );
-    let err = parse(input, Some(ct), &DecodeOptions::strict()).unwrap_err();
+    let err = parse(input, Some(CT), &DecodeOptions::strict()).unwrap_err();
     assert_eq!(err.kind(), ParseErrorKind::BadBoundary);
+    assert_eq!(
+        err.to_string(),
+        "expected a changeset boundary that does not start with the enclosing one, found \"b1\" at byte 19 (line 2, column 15)"
+    );
+}
+
+/// A changeset boundary that is a prefix of the batch boundary is legal: strict mode
+/// refused it. The batch delimiter `--batch_abc` is no delimiter of the changeset
+/// `batch_a`, nor is `--cs--1` (the batch boundary `cs--1`) the close delimiter of the
+/// changeset `cs`.
+#[test]
+fn a_changeset_boundary_may_be_a_prefix_of_the_batch_boundary() {
+    let input = "--batch_abc\r\n\
+        Content-Type: multipart/mixed; boundary=batch_a\r\n\
+        \r\n\
+        --batch_a\r\n\
+        Content-Type: application/http\r\n\
+        \r\n\
+        POST /x HTTP/1.1\r\n\
+        \r\n\
+        {}\r\n\
+        --batch_a\r\n\
+        Content-Type: application/http\r\n\
+        \r\n\
+        POST /y HTTP/1.1\r\n\
+        \r\n\
+        \r\n\
+        --batch_a--\r\n\
+        --batch_abc\r\n\
+        Content-Type: application/http\r\n\
+        \r\n\
+        GET /z HTTP/1.1\r\n\
+        \r\n\
+        \r\n\
+        --batch_abc--\r\n";
+    let want: Vec<(String, Vec<u8>)> = vec![
+        ("[".into(), vec![]),
+        ("/x".into(), b"{}".to_vec()),
+        ("/y".into(), vec![]),
+        ("]".into(), vec![]),
+        ("/z".into(), vec![]),
+    ];
+    let ct = b"multipart/mixed; boundary=batch_abc";
+    for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        let (ops, tolerated) = read_both(input.as_bytes(), Some(ct), &options).unwrap();
+        assert_eq!(ops, want);
+        assert!(tolerated.is_empty(), "{tolerated:?}");
+    }
+    // The batch's delimiters start with the changeset's close delimiter `--cs--`.
+    let input = input.replace("batch_abc", "cs--1").replace("batch_a", "cs");
+    let ct = b"multipart/mixed; boundary=\"cs--1\"";
+    for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        let (ops, tolerated) = read_both(input.as_bytes(), Some(ct), &options).unwrap();
+        assert_eq!(ops, want);
+        assert!(tolerated.is_empty(), "{tolerated:?}");
+    }
 }
 
 /// Review: control characters in header values and targets.
