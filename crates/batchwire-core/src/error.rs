@@ -330,7 +330,9 @@ pub enum ToleranceKind {
     /// A header section that ends at a line that is not a header field, without the empty
     /// line that should end it.
     MissingEmptyLine,
-    /// A header line continued on the next line (obsolete line folding), unfolded.
+    /// A header of an embedded HTTP message continued on the next line (obsolete line
+    /// folding, RFC 9112 5.2), unfolded. MIME part headers fold by right and are not
+    /// reported.
     FoldedHeader,
     /// An embedded header section whose last line was cut off by the delimiter.
     HeaderCutOff,
@@ -408,7 +410,7 @@ impl fmt::Display for ToleranceKind {
             ToleranceKind::EmptyMultipart => "multipart with no body part",
             ToleranceKind::NoDelimiter => "no delimiter line for the boundary; read as empty",
             ToleranceKind::MissingEmptyLine => "header section not ended by an empty line",
-            ToleranceKind::FoldedHeader => "folded header line",
+            ToleranceKind::FoldedHeader => "folded header line in an embedded message",
             ToleranceKind::HeaderCutOff => "header section cut off by the delimiter",
             ToleranceKind::HeaderNameWhitespace => "whitespace between header name and colon",
             ToleranceKind::LeadingEmptyLines => "empty lines before the start line",

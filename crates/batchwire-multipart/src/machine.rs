@@ -133,6 +133,17 @@ struct Section {
     end: SectionEnd,
 }
 
+/// Whose header section is read: the rules for folded lines differ.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fields {
+    /// The MIME headers of a body part, where folding is part of the syntax (RFC 2045 and
+    /// RFC 5322 2.2.3).
+    Mime,
+    /// The header section of an embedded HTTP message, where folding is obsolete (RFC 9112
+    /// 5.2).
+    Http,
+}
+
 /// One line: `[start, text_end)` is its text, `next` the start of the following line.
 struct Line {
     start: usize,
@@ -523,7 +534,7 @@ impl Step<'_, '_> {
             return Ok(Flow::Continue);
         }
         self.count_part(start)?;
-        let section = self.header_section(start, end)?;
+        let section = self.header_section(start, end, Fields::Mime)?;
         let boundary = self.changeset_checks(&section)?;
         require_content(self.src, &section, end)?;
         let content = section.content;
@@ -1049,7 +1060,12 @@ impl Step<'_, '_> {
     }
 
     /// A header section (`*( field-line CRLF ) CRLF`) starting at `pos`, within `end`.
-    fn header_section(&mut self, pos: usize, end: usize) -> Result<Section, ParseError> {
+    fn header_section(
+        &mut self,
+        pos: usize,
+        end: usize,
+        fields: Fields,
+    ) -> Result<Section, ParseError> {
         let src = self.src;
         let mut headers: Vec<HeaderSpan> = Vec::with_capacity(8);
         let mut pos = pos;
@@ -1083,15 +1099,27 @@ impl Step<'_, '_> {
                 });
             }
             if grammar::is_ws(text[0]) && !headers.is_empty() {
-                // obs-fold (RFC 9112 5.2): lenient readers replace it with one space.
-                self.tolerate(line.start, T::FoldedHeader, |src| {
-                    ParseError::expected(K::InvalidHeader, src, line.start, "a header field")
-                })?;
+                if fields == Fields::Http {
+                    // obs-fold (RFC 9112 5.2): lenient readers replace it with one space.
+                    self.tolerate(line.start, T::FoldedHeader, |src| {
+                        ParseError::expected(
+                            K::InvalidHeader,
+                            src,
+                            line.start,
+                            "a header field, not a continuation line (obs-fold, RFC 9112 5.2)",
+                        )
+                    })?;
+                }
+                // MIME part headers fold by right (RFC 5322 2.2.3). Either way the value is
+                // its lines, trimmed, joined by one space; only a folded value is copied.
                 let joined = {
                     let last = &headers[headers.len() - 1];
                     let mut joined = self.value(last).to_vec();
-                    joined.push(b' ');
-                    joined.extend_from_slice(text.trim_ascii());
+                    let more = text.trim_ascii();
+                    if !joined.is_empty() && !more.is_empty() {
+                        joined.push(b' ');
+                    }
+                    joined.extend_from_slice(more);
                     joined
                 };
                 if let Some(last) = headers.last_mut() {
@@ -1184,7 +1212,7 @@ impl Step<'_, '_> {
     /// ended), `[s, e)`.
     fn body_part(&mut self, s: usize, e: usize) -> Result<(), ParseError> {
         let src = self.src;
-        let section = self.header_section(s, e)?;
+        let section = self.header_section(s, e, Fields::Mime)?;
         let ct = section
             .headers
             .iter()
@@ -1389,7 +1417,7 @@ impl Step<'_, '_> {
         }
         let start = self.start_line(&line)?;
         let (headers, body_start) = if line.terminated {
-            let section = self.header_section(line.next, e)?;
+            let section = self.header_section(line.next, e, Fields::Http)?;
             if section.end == SectionEnd::CutOff {
                 self.header_cut_off(e)?;
             }

@@ -110,8 +110,9 @@ pub enum StartLineRef<'a> {
 pub struct HeaderRef<'a> {
     /// The name as written.
     pub name: &'a [u8],
-    /// The value without surrounding whitespace. Borrowed, except for a lenient read of a
-    /// folded header, whose lines are joined with one space.
+    /// The value without surrounding whitespace. Borrowed, except for a folded header (a
+    /// MIME part header, or leniently an embedded one), whose lines are trimmed and joined
+    /// with one space.
     pub value: Cow<'a, [u8]>,
 }
 

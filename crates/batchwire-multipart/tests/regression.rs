@@ -543,3 +543,94 @@ fn a_close_delimiter_followed_by_text_is_body_text() {
     assert_eq!(ops.len(), 2);
     assert!(tolerated.is_empty());
 }
+
+/// MIME part headers may be folded over continuation lines (RFC 5322 2.2.3): strict mode
+/// refused them, and an empty first line left a space before the value.
+#[test]
+fn folded_part_headers_are_unfolded_in_both_modes() {
+    let input = "--b\r\n\
+        Content-Type:\r\n \
+        multipart/mixed;\r\n\t boundary=cs\r\n\
+        \r\n\
+        --cs\r\n\
+        Content-Type: application/http\r\n\
+        Content-ID: one\r\n   two \r\n\tthree\r\n\
+        \r\n\
+        POST /x HTTP/1.1\r\n\
+        \r\n\
+        {}\r\n\
+        --cs--\r\n\
+        --b--\r\n";
+    for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+        let (ops, tolerated) = read_both(input.as_bytes(), Some(CT), &options).unwrap();
+        assert_eq!(ops.len(), 3, "{ops:?}");
+        assert!(tolerated.is_empty(), "{tolerated:?}");
+        let decoded = decode(&Bytes::from(input), Some(CT), &options).unwrap();
+        let BatchMessage::Request(batch) = decoded.message else {
+            panic!("a request batch")
+        };
+        let batchwire_core::Item::Group(changeset) = &batch.items[0] else {
+            panic!("a changeset")
+        };
+        assert_eq!(
+            changeset.part_headers.get("content-type"),
+            Some(&b"multipart/mixed; boundary=cs"[..])
+        );
+        let op = &changeset.operations[0];
+        assert_eq!(
+            op.part_headers.get("content-id"),
+            Some(&b"one two three"[..])
+        );
+        assert_eq!(op.id.as_deref(), Some("one two three"));
+        let view = parse(input.as_bytes(), Some(CT), &options).unwrap();
+        let part = view.parts().next().unwrap();
+        assert_eq!(
+            part.part_headers[1].value.as_ref(),
+            b"one two three",
+            "the borrowed view unfolds too"
+        );
+    }
+}
+
+/// A folded header of the embedded HTTP message (obs-fold, RFC 9112 5.2) is an error in
+/// strict mode; lenient mode unfolds it the same way, and reports it.
+#[test]
+fn folded_embedded_headers_are_unfolded_leniently_and_reported() {
+    let input = "--b\r\n\
+        Content-Type: application/http\r\n\
+        \r\n\
+        GET /x HTTP/1.1\r\n\
+        X-Long:\r\n first\r\n\t second \r\n\
+        Accept: text/plain\r\n\
+        \r\n\
+        \r\n\
+        --b--\r\n";
+    let fold = input.find(" first").unwrap();
+    let (_, tolerated) = read_both(input.as_bytes(), Some(CT), &DecodeOptions::lenient()).unwrap();
+    assert_eq!(
+        tolerated,
+        [
+            batchwire_core::Tolerance {
+                offset: fold,
+                kind: ToleranceKind::FoldedHeader
+            },
+            batchwire_core::Tolerance {
+                offset: input.find("\t second").unwrap(),
+                kind: ToleranceKind::FoldedHeader
+            }
+        ]
+    );
+    let decoded = decode(&Bytes::from(input), Some(CT), &DecodeOptions::lenient()).unwrap();
+    let BatchMessage::Request(batch) = decoded.message else {
+        panic!("a request batch")
+    };
+    let op = batch.operations().next().unwrap();
+    assert_eq!(op.headers.get("x-long"), Some(&b"first second"[..]));
+    assert_eq!(op.headers.get("accept"), Some(&b"text/plain"[..]));
+    let err = read_both(input.as_bytes(), Some(CT), &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::InvalidHeader);
+    assert_eq!(
+        err.to_string(),
+        "expected a header field, not a continuation line (obs-fold, RFC 9112 5.2), found \" first\\r\\n\" at byte 65 (line 6, column 1)"
+    );
+}
