@@ -346,6 +346,12 @@ pub enum ToleranceKind {
     MissingContentType,
     /// A request target with spaces inside, kept as written.
     SpaceInTarget,
+    /// Whitespace at the end of a request line, after the HTTP version (as in Azure's blob
+    /// batch samples), trimmed.
+    RequestLineTrailingSpace,
+    /// A request line without an HTTP version (as in Google's batch samples), read with an
+    /// empty version.
+    MissingHttpVersion,
     /// A request target with UTF-8 characters beyond ASCII, kept as written.
     NonAsciiTarget,
     /// A GET or other query inside a changeset.
@@ -419,6 +425,8 @@ impl fmt::Display for ToleranceKind {
                 "body part without Content-Type taken as application/http"
             }
             ToleranceKind::SpaceInTarget => "request target with spaces",
+            ToleranceKind::RequestLineTrailingSpace => "whitespace at the end of the request line",
+            ToleranceKind::MissingHttpVersion => "request line without an HTTP version",
             ToleranceKind::NonAsciiTarget => "request target with characters beyond ASCII",
             ToleranceKind::QueryInChangeset => "query inside a changeset",
             ToleranceKind::ChangeOutsideChangeset => "change request outside a changeset",

@@ -1611,23 +1611,34 @@ impl Step<'_, '_> {
 
     fn request_line(&mut self, text: &[u8], at: usize) -> Result<StartSpan, ParseError> {
         let src = self.src;
-        let strict = (
-            grammar::method,
-            grammar::sp,
-            grammar::request_target,
-            grammar::sp,
-            grammar::http_version,
-        )
-            .parse(text);
-        if let Ok(([], (method, _, target, _, version))) = strict {
-            let target_at = at + method.len() + 1;
-            self.check_target(target, target_at)?;
-            return Ok(StartSpan::Request {
-                method: self.span(at..at + method.len()),
-                target: self.span(target_at..target_at + target.len()),
-                version: self.span(at + text.len() - version.len()..at + text.len()),
-            });
+        if let Some(span) = self.plain_request_line(text, at)? {
+            return Ok(span);
         }
+        // Whitespace after the last word, as in Azure's blob batch samples
+        // (`DELETE /container/blob HTTP/1.1 `): trimmed leniently.
+        let trailing = text
+            .iter()
+            .rev()
+            .take_while(|&&b| grammar::is_ws(b))
+            .count();
+        let end = text.len() - trailing;
+        let text = if trailing > 0 && end > 0 {
+            self.tolerate(at + end, T::RequestLineTrailingSpace, |src| {
+                ParseError::expected(
+                    K::InvalidRequestLine,
+                    src,
+                    at + end,
+                    "the end of the request line, without whitespace",
+                )
+            })?;
+            let trimmed = &text[..end];
+            if let Some(span) = self.plain_request_line(trimmed, at)? {
+                return Ok(span);
+            }
+            trimmed
+        } else {
+            text
+        };
         // Locate the fault, and read a target with spaces leniently, as odata.net does:
         // the method ends at the first space, the version starts after the last one.
         let method_len = grammar::method(text).map_or(0, |(_, m)| m.len());
@@ -1644,6 +1655,11 @@ impl Step<'_, '_> {
             ));
         }
         let last_space = text.iter().rposition(|&b| b == b' ').unwrap_or(method_len);
+        if last_space == method_len {
+            if let Some(span) = self.request_line_without_version(text, at, method_len)? {
+                return Ok(span);
+            }
+        }
         let version = &text[last_space + 1..];
         if last_space == method_len || !matches!(grammar::http_version(version), Ok(([], _))) {
             let offset = if last_space == method_len {
@@ -1698,6 +1714,65 @@ impl Step<'_, '_> {
 }
 
 impl Step<'_, '_> {
+    /// `request-line = method SP request-target SP HTTP-version` (RFC 9112 3), or `None`.
+    fn plain_request_line(
+        &mut self,
+        text: &[u8],
+        at: usize,
+    ) -> Result<Option<StartSpan>, ParseError> {
+        let parsed = (
+            grammar::method,
+            grammar::sp,
+            grammar::request_target,
+            grammar::sp,
+            grammar::http_version,
+        )
+            .parse(text);
+        let Ok(([], (method, _, target, _, version))) = parsed else {
+            return Ok(None);
+        };
+        let target_at = at + method.len() + 1;
+        self.check_target(target, target_at)?;
+        Ok(Some(StartSpan::Request {
+            method: self.span(at..at + method.len()),
+            target: self.span(target_at..target_at + target.len()),
+            version: self.span(at + text.len() - version.len()..at + text.len()),
+        }))
+    }
+
+    /// `method SP request-target` and nothing after it, as Google's batch documentation
+    /// writes its samples (`GET /farm/v1/animals/pony`): read leniently with an empty
+    /// version. `None` when the rest of the line is no request target (the caller says what
+    /// is wrong); a target with spaces needs the version to find its end, so it is not one.
+    fn request_line_without_version(
+        &mut self,
+        text: &[u8],
+        at: usize,
+        method_len: usize,
+    ) -> Result<Option<StartSpan>, ParseError> {
+        let target = &text[method_len + 1..];
+        let whole_target = matches!(grammar::request_target(target), Ok(([], _)));
+        if !whole_target || matches!(grammar::http_version(target), Ok(([], _))) {
+            return Ok(None);
+        }
+        let end = at + text.len();
+        self.tolerate(end, T::MissingHttpVersion, |src| {
+            ParseError::expected(
+                K::InvalidRequestLine,
+                src,
+                end,
+                "a request target, a space and an HTTP version such as HTTP/1.1",
+            )
+        })?;
+        let target_at = at + method_len + 1;
+        self.check_target(target, target_at)?;
+        Ok(Some(StartSpan::Request {
+            method: self.span(at..at + method_len),
+            target: self.span(target_at..end),
+            version: self.span(end..end),
+        }))
+    }
+
     /// A request target is ASCII (RFC 9112 3.2); leniently, UTF-8 (an IRI sent as it is).
     fn check_target(&mut self, target: &[u8], at: usize) -> Result<(), ParseError> {
         if target.is_ascii() {

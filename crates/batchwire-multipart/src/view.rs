@@ -85,7 +85,8 @@ impl PartRef<'_> {
 /// The first line of an embedded message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartLineRef<'a> {
-    /// `method SP request-target SP HTTP-version`.
+    /// `method SP request-target SP HTTP-version`; leniently also without the version,
+    /// which is then empty.
     Request {
         /// The method token as written.
         method: &'a [u8],

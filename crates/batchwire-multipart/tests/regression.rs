@@ -634,3 +634,112 @@ fn folded_embedded_headers_are_unfolded_leniently_and_reported() {
         "expected a header field, not a continuation line (obs-fold, RFC 9112 5.2), found \" first\\r\\n\" at byte 65 (line 6, column 1)"
     );
 }
+
+/// Request lines as vendors document them: Azure's blob batch sample ends its request line
+/// with a space after the version, Google's batch guide writes none. Both were errors in
+/// either mode; lenient mode now reads them and reports each, strict mode still refuses.
+#[test]
+fn request_lines_with_a_trailing_space_or_without_a_version() {
+    let azure = "--b\r\n\
+        Content-Type: application/http\r\n\
+        Content-Transfer-Encoding: binary\r\n\
+        Content-ID: 0\r\n\
+        \r\n\
+        DELETE /container0/blob0 HTTP/1.1 \r\n\
+        x-ms-date: Thu, 14 Jun 2018 16:46:54 GMT\r\n\
+        Content-Length: 0\r\n\
+        \r\n\
+        \r\n\
+        --b--\r\n";
+    let space = azure.find(" \r\n").unwrap();
+    let (ops, tolerated) =
+        read_both(azure.as_bytes(), Some(CT), &DecodeOptions::lenient()).unwrap();
+    assert_eq!(ops, [("/container0/blob0".to_owned(), Vec::new())]);
+    assert_eq!(
+        tolerated,
+        [batchwire_core::Tolerance {
+            offset: space,
+            kind: ToleranceKind::RequestLineTrailingSpace
+        }]
+    );
+    let view = parse(azure.as_bytes(), Some(CT), &DecodeOptions::lenient()).unwrap();
+    assert!(matches!(
+        view.parts().next().unwrap().start,
+        batchwire_multipart::StartLineRef::Request {
+            method: b"DELETE",
+            version: b"HTTP/1.1",
+            ..
+        }
+    ));
+    let err = read_both(azure.as_bytes(), Some(CT), &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::InvalidRequestLine);
+    assert_eq!(
+        err.to_string(),
+        "expected the end of the request line, without whitespace, found \" \\r\\n\" at byte 122 (line 6, column 34)"
+    );
+    assert_eq!(err.offset(), space);
+
+    let google = "--b\r\n\
+        Content-Type: application/http\r\n\
+        Content-ID: <item1:12930812@barnyard.example.com>\r\n\
+        \r\n\
+        GET /farm/v1/animals/pony\r\n\
+        \r\n\
+        \r\n\
+        --b\r\n\
+        Content-Type: application/http\r\n\
+        Content-ID: <item2:12930812@barnyard.example.com>\r\n\
+        \r\n\
+        PUT /farm/v1/animals/sheep\r\n\
+        Content-Type: application/json\r\n\
+        \r\n\
+        {\"animalName\": \"sheep\"}\r\n\
+        --b--\r\n";
+    let first = google.find("\r\n\r\n\r\n--b").unwrap();
+    let second = google.find("\r\nContent-Type: application/json").unwrap();
+    let lenient = DecodeOptions::lenient().with_dialect(batchwire_multipart::Dialect::Google);
+    let (ops, tolerated) = read_both(google.as_bytes(), Some(CT), &lenient).unwrap();
+    assert_eq!(
+        ops,
+        [
+            ("/farm/v1/animals/pony".to_owned(), Vec::new()),
+            (
+                "/farm/v1/animals/sheep".to_owned(),
+                b"{\"animalName\": \"sheep\"}".to_vec()
+            ),
+        ]
+    );
+    assert_eq!(
+        tolerated,
+        [
+            batchwire_core::Tolerance {
+                offset: first,
+                kind: ToleranceKind::MissingHttpVersion
+            },
+            batchwire_core::Tolerance {
+                offset: second,
+                kind: ToleranceKind::MissingHttpVersion
+            }
+        ]
+    );
+    let view = parse(google.as_bytes(), Some(CT), &lenient).unwrap();
+    assert!(matches!(
+        view.parts().next().unwrap().start,
+        batchwire_multipart::StartLineRef::Request {
+            method: b"GET",
+            target: b"/farm/v1/animals/pony",
+            version: b"",
+        }
+    ));
+    let err = read_both(google.as_bytes(), Some(CT), &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::InvalidRequestLine);
+    assert_eq!(err.offset(), first);
+
+    // A target with spaces needs the version to find its end; so does a lone version.
+    for line in ["GET /a b", "GET HTTP/1.1"] {
+        let input =
+            format!("--b\r\nContent-Type: application/http\r\n\r\n{line}\r\n\r\n\r\n--b--\r\n");
+        let err = parse(input.as_bytes(), Some(CT), &DecodeOptions::lenient()).unwrap_err();
+        assert_eq!(err.kind(), ParseErrorKind::InvalidRequestLine, "{line}");
+    }
+}

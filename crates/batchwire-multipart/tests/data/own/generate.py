@@ -213,7 +213,8 @@ def read_part(data, ps, pe, allow_no_close, depth=0):
         op["status"] = int(m.group(1))
         op["reason"] = m.group(2)
     else:
-        m = re.fullmatch(r"([A-Z]+) (\S+) HTTP/\d\.\d", start_line)
+        # The version may be missing (lenient reading, as Google's samples write it).
+        m = re.fullmatch(r"([A-Z]+) (\S+)(?: HTTP/\d\.\d)?", start_line)
         if not m:
             raise ReadError(f"bad request line {start_line!r}")
         op["method"], op["url"] = m.group(1), m.group(2)
@@ -855,16 +856,18 @@ case("bad-status-line", "response", multipart(B, [
     why_invalid="the second part's status line `HTTP/1.1 OK` has no status code",
     error_kind="invalid status line", error_at=b"HTTP/1.1 OK")
 
-# 35. Request line without HTTP version.
+# 35. Request line without HTTP version (lenient: read with an empty version, reported).
 B = "batch_nover"
-case("bad-request-line-no-version", "request", multipart(B, [
+case("lenient-request-line-no-version", "request", multipart(B, [
     part(HTTP_PART, msg("GET Customers(1) HTTP/1.1", ["Accept: application/json"] + V4)),
     part(HTTP_PART, msg("GET Customers(2)", ["Accept: application/json"] + V4)),
-]), odata_version=4, content_type=f"multipart/mixed; boundary={B}", valid=False,
+]), odata_version=4, content_type=f"multipart/mixed; boundary={B}", lenient=True,
+    expect=[("GET", "Customers(1)"), ("GET", "Customers(2)")],
     why_invalid="the second request line `GET Customers(2)` has no HTTP version",
     error_kind="invalid request line", error_at=b"GET Customers(2)\r\n",
     notes="Google's batch guide writes its example request lines this way (`GET /farm/v1/animals/pony`, no version); "
-          "real Google clients send `HTTP/1.1`.")
+          "real Google clients send `HTTP/1.1`. docs/reading-rules.md: lenient mode reads it and reports `request "
+          "line without an HTTP version`; strict mode rejects it.")
 
 # 36. Part Content-Type text/plain.
 B = "batch_textplain"
