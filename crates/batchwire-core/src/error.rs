@@ -52,7 +52,8 @@ pub enum ParseErrorKind {
     MissingContentId,
     /// A body part without a Content-Type (strict mode).
     MissingContentType,
-    /// No delimiter for the boundary was found.
+    /// No delimiter line for the boundary was found (for the batch boundary, in both
+    /// modes: an input without one is no batch).
     MissingDelimiter,
     /// A multipart nested deeper than the format or the limit allows.
     NestingTooDeep,
@@ -325,7 +326,8 @@ pub enum ToleranceKind {
     DelimiterLikeLine,
     /// A multipart (batch or changeset) with no body part, read as empty.
     EmptyMultipart,
-    /// No delimiter line for the boundary at all; the multipart was read as empty.
+    /// No delimiter line for a changeset's boundary at all; the changeset was read as
+    /// empty. (A batch without one is an error in both modes.)
     NoDelimiter,
     /// A header section that ends at a line that is not a header field, without the empty
     /// line that should end it.
@@ -414,7 +416,9 @@ impl fmt::Display for ToleranceKind {
                 "line starting with the delimiter then other text read as body text"
             }
             ToleranceKind::EmptyMultipart => "multipart with no body part",
-            ToleranceKind::NoDelimiter => "no delimiter line for the boundary; read as empty",
+            ToleranceKind::NoDelimiter => {
+                "no delimiter line for the changeset boundary; read as empty"
+            }
             ToleranceKind::MissingEmptyLine => "header section not ended by an empty line",
             ToleranceKind::FoldedHeader => "folded header line in an embedded message",
             ToleranceKind::HeaderCutOff => "header section cut off by the delimiter",

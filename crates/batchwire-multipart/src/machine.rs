@@ -39,7 +39,33 @@ pub(crate) struct Machine {
     floor: usize,
     /// Content-IDs of the members of the open changeset, for the OData V4 rules.
     group_ids: Vec<Vec<u8>>,
+    /// What the input holds instead, until the batch's first delimiter is found.
+    notes: Option<Notes>,
 }
+
+/// What the batch's preamble holds, noted line by line as it is scanned, so that an input
+/// without a single delimiter (an error page, a body for another boundary) can be shown in
+/// the error, by both decoders alike: the incremental one no longer holds those lines.
+#[derive(Clone, Debug, Default)]
+struct Notes {
+    /// Where the next line to note starts (absolute), or, with `skipping`, where the search
+    /// for the end of a long line goes on.
+    pos: usize,
+    skipping: bool,
+    /// Whether any byte was seen.
+    any: bool,
+    /// The start of the first line that is not blank, cut to what an error shows.
+    first_line: Option<Vec<u8>>,
+    /// The boundary of the first line that looks like a delimiter of another boundary.
+    other: Option<String>,
+}
+
+/// How much of a line the notes look at: the longest delimiter line RFC 2046 allows, with
+/// room for a little padding and the line break. A longer line is no delimiter.
+const NOTED_LINE: usize = 2 + content_type::RFC_MAX_BOUNDARY_LEN + 2 + 16;
+
+/// How much of the first line an error shows ([`Found`] shows 32 bytes, then `...`).
+const SHOWN_LINE: usize = 33;
 
 /// One multipart in use: the batch, or the changeset inside it.
 #[derive(Clone)]
@@ -164,6 +190,7 @@ impl Machine {
             state: State::Start,
             floor: 0,
             group_ids: Vec::new(),
+            notes: Some(Notes::default()),
         }
     }
 
@@ -210,8 +237,9 @@ impl Machine {
             .map(|l| l.hint)
             .min()
             .unwrap_or(usize::MAX);
+        let noted = self.notes.as_ref().map_or(usize::MAX, |n| n.pos);
         // A candidate needs the byte before it (line start) and the one before that (CR).
-        anchor.min(hints).saturating_sub(2)
+        anchor.min(hints).min(noted).saturating_sub(2)
     }
 
     /// Runs over `window`, which holds the input from offset `base` on; `eof` says the input
@@ -363,6 +391,9 @@ impl Step<'_, '_> {
         }
         let floor = self.m.floor;
         self.m.levels[0].hint = floor;
+        if let Some(notes) = self.m.notes.as_mut() {
+            notes.pos = floor;
+        }
         self.set_state(State::Preamble {
             content: floor,
             from: floor,
@@ -378,7 +409,25 @@ impl Step<'_, '_> {
         // Where a delimiter needs no line break before it, and the floor of that line break.
         let content_local = content.checked_sub(self.base);
         let floor = content_local.unwrap_or(0);
-        match self.scan(from)? {
+        let scan = self.scan(from)?;
+        if inner == 0 && self.m.notes.is_some() {
+            // Note the lines the scan went past, up to the next candidate (whose line is
+            // noted too, when it is no delimiter); the first delimiter ends the notes.
+            match scan {
+                Scan::Found {
+                    tail: Tail::Other,
+                    at,
+                    ..
+                } => self.note_lines(at + 1),
+                Scan::Found { .. } => self.m.notes = None,
+                Scan::NeedMore => {
+                    let resume = self.resume_point().max(self.abs(from));
+                    self.note_lines(self.local(resume));
+                }
+                Scan::End => self.note_lines(self.src.len()),
+            }
+        }
+        match scan {
             Scan::NeedMore => {
                 // The preamble before the next possible delimiter is not kept.
                 let resume = self.resume_point().max(self.abs(from));
@@ -388,6 +437,7 @@ impl Step<'_, '_> {
                 });
                 Ok(Flow::NeedMore)
             }
+            Scan::End if inner == 0 => Err(self.no_batch_delimiter()),
             Scan::End => {
                 let end = self.src.len();
                 self.no_delimiter(end, inner)?;
@@ -437,6 +487,71 @@ impl Step<'_, '_> {
                 Ok(self.apply(level, at, tail))
             }
         }
+    }
+
+    /// Notes the lines of the batch's preamble that start before `limit` (local), as far
+    /// as the window shows them whole (or their first `NOTED_LINE` bytes).
+    fn note_lines(&mut self, limit: usize) {
+        let src = self.src;
+        let base = self.base;
+        let eof = self.eof;
+        let Some(notes) = self.m.notes.as_mut() else {
+            return;
+        };
+        let mut pos = notes.pos - base;
+        loop {
+            if notes.skipping {
+                let Some(i) = memchr::memchr(b'\n', &src[pos..]) else {
+                    pos = src.len();
+                    break;
+                };
+                pos += i + 1;
+                notes.skipping = false;
+            }
+            if pos >= limit || pos >= src.len() {
+                break;
+            }
+            let window = &src[pos..src.len().min(pos + NOTED_LINE)];
+            let (line, next, whole) = match memchr::memchr(b'\n', window) {
+                Some(i) => (&window[..=i], pos + i + 1, true),
+                None if window.len() == NOTED_LINE => (window, pos + NOTED_LINE, false),
+                None if eof => (window, src.len(), true),
+                None => break,
+            };
+            notes.any = true;
+            if notes.first_line.is_none() && !line.trim_ascii().is_empty() {
+                notes.first_line = Some(line[..line.len().min(SHOWN_LINE)].to_vec());
+            }
+            if notes.other.is_none() && whole {
+                notes.other = other_boundary(line);
+            }
+            notes.skipping = !whole;
+            pos = next;
+        }
+        notes.pos = pos + base;
+    }
+
+    /// The error for an input without a single delimiter line of the batch boundary, at its
+    /// end: never an empty batch. It shows what the input holds instead.
+    fn no_batch_delimiter(&mut self) -> ParseError {
+        let end = self.src.len();
+        let boundary = self.boundary(0);
+        let notes = self.m.notes.take().unwrap_or_default();
+        let found = match (&notes.first_line, &notes.other) {
+            (Some(line), Some(other)) => format!(
+                "delimiters for boundary {other:?}; the input starts with {}",
+                Found(line)
+            ),
+            (Some(line), None) => format!("none; the input starts with {}", Found(line)),
+            (None, _) if notes.any => "only white space".to_owned(),
+            (None, _) => "an empty input".to_owned(),
+        };
+        ParseError::new(
+            K::MissingDelimiter,
+            self.src,
+            end,
+            format!("expected a delimiter line \"--{boundary}\", found {found}"),
+        )
     }
 
     /// The search for the first delimiter of `level` ended at `at` without one.
@@ -1801,6 +1916,28 @@ impl Step<'_, '_> {
             )
         })
     }
+}
+
+/// The boundary of a line that looks like a delimiter (`--boundary`, an optional `--`,
+/// transport padding, a line break): visible ASCII characters, at most as many as RFC 2046
+/// allows. A line of dashes, or `-- text`, is none.
+fn other_boundary(line: &[u8]) -> Option<String> {
+    let rest = line.strip_prefix(b"--")?;
+    let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
+    let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
+    let end = rest.len()
+        - rest
+            .iter()
+            .rev()
+            .take_while(|&&b| grammar::is_ws(b))
+            .count();
+    let rest = &rest[..end];
+    let boundary = rest.strip_suffix(b"--").unwrap_or(rest);
+    let plausible = (1..=content_type::RFC_MAX_BOUNDARY_LEN).contains(&boundary.len())
+        && boundary.iter().all(|&b| b.is_ascii_graphic())
+        && boundary.iter().any(|&b| b != b'-');
+    // Graphic ASCII is UTF-8: nothing is replaced.
+    plausible.then(|| String::from_utf8_lossy(boundary).into_owned())
 }
 
 /// A part's headers must end with an empty line (or, leniently, at a line that is not a

@@ -743,3 +743,83 @@ fn request_lines_with_a_trailing_space_or_without_a_version() {
         assert_eq!(err.kind(), ParseErrorKind::InvalidRequestLine, "{line}");
     }
 }
+
+/// An input without a single delimiter line of the batch boundary (an empty body, an HTML
+/// or JSON error page, a body written for another boundary) read leniently as an empty
+/// batch, with only a warning. It is an error in both modes, at the end of the input where
+/// the search gave up, and says what the input holds instead.
+#[test]
+fn no_delimiter_at_all_is_no_batch() {
+    let html = "<!DOCTYPE html>\r\n<html><head><title>502 Bad Gateway</title></head>\r\n<body>-- upstream --</body></html>\r\n";
+    let json = "{\"error\":{\"code\":\"InvalidAuthenticationToken\",\"message\":\"Access token has expired.\"}}";
+    let other = "\r\n--batch_1 \r\nContent-Type: application/http\r\n\r\nGET /x HTTP/1.1\r\n\r\n\r\n--batch_1--\r\n";
+    let cases = [
+        ("", "an empty input"),
+        ("\r\n \r\n", "only white space"),
+        (
+            html,
+            "none; the input starts with \"<!DOCTYPE html>\\r\\n\"",
+        ),
+        (
+            json,
+            "none; the input starts with \"{\\\"error\\\":{\\\"code\\\":\\\"InvalidAuthent\"...",
+        ),
+        (
+            other,
+            "delimiters for boundary \"batch_1\"; the input starts with \"--batch_1 \\r\\n\"",
+        ),
+    ];
+    let ct = b"multipart/mixed; boundary=batch";
+    for (input, found) in cases {
+        for options in [DecodeOptions::lenient(), DecodeOptions::strict()] {
+            let err = read_both(input.as_bytes(), Some(ct), &options).unwrap_err();
+            if options.strict && input == other {
+                // `--batch_1` starts with the delimiter `--batch`: strict mode stops there.
+                assert_eq!(err.kind(), ParseErrorKind::DelimiterLikeLine);
+                assert_eq!(err.offset(), 2);
+                continue;
+            }
+            assert_eq!(err.kind(), ParseErrorKind::MissingDelimiter, "{input:?}");
+            assert_eq!(err.offset(), input.len(), "{input:?}");
+            assert_eq!(
+                err.message(),
+                format!("expected a delimiter line \"--batch\", found {found}"),
+                "{input:?}"
+            );
+        }
+    }
+    // Lines too long to be delimiters are passed over, in both decoders alike, and a
+    // preamble before the first delimiter is still no fault.
+    let long = format!(
+        "{}\r\n--{}\r\n\t\r\n--other--\r\n",
+        "x".repeat(200),
+        "y".repeat(100)
+    );
+    let err = read_both(long.as_bytes(), Some(ct), &DecodeOptions::lenient()).unwrap_err();
+    assert_eq!(
+        err.message(),
+        format!(
+            "expected a delimiter line \"--batch\", found delimiters for boundary \"other\"; the input starts with \"{}\"...",
+            "x".repeat(32)
+        )
+    );
+    let preamble = format!(
+        "{long}--batch\r\nContent-Type: application/http\r\n\r\nGET /x HTTP/1.1\r\n\r\n\r\n--batch--\r\n"
+    );
+    let (ops, _) = read_both(preamble.as_bytes(), Some(ct), &DecodeOptions::strict()).unwrap();
+    assert_eq!(ops.len(), 1);
+
+    // A multipart with its delimiters but no body part is still read as empty, leniently.
+    let (ops, tolerated) =
+        read_both(b"--batch--\r\n", Some(ct), &DecodeOptions::lenient()).unwrap();
+    assert!(ops.is_empty());
+    assert_eq!(
+        tolerated,
+        [batchwire_core::Tolerance {
+            offset: 0,
+            kind: ToleranceKind::EmptyMultipart
+        }]
+    );
+    let err = parse(b"--batch--\r\n", Some(ct), &DecodeOptions::strict()).unwrap_err();
+    assert_eq!(err.kind(), ParseErrorKind::EmptyMultipart);
+}
