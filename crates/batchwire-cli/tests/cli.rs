@@ -159,6 +159,34 @@ fn validate_summarises_and_warns_in_lenient_mode() {
 }
 
 #[test]
+fn validate_refuses_a_payload_without_a_delimiter() {
+    // An error page answered with the batch's Content-Type is no empty batch.
+    let page = b"<!DOCTYPE html>\r\n<html><body>Service Unavailable</body></html>\r\n";
+    let ct = "multipart/mixed; boundary=batch_1";
+    let out = batchwire(&["validate", "--content-type", ct], Some(page));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: expected a delimiter line \"--batch_1\", found none; the input starts with \"<!DOCTYPE html>\\r\\n\" at byte 64 (line 3, column 1)\n"
+    );
+    assert!(out.stdout.is_empty());
+
+    // Nor is a body written for another boundary.
+    let other = b"--other\r\nContent-Type: application/http\r\n\r\nGET /x HTTP/1.1\r\n\r\n\r\n--other--\r\n";
+    for mode in ["--strict", "--format=multipart"] {
+        let out = batchwire(&["validate", "--content-type", ct, mode], Some(other));
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).starts_with(
+                "error: expected a delimiter line \"--batch_1\", found delimiters for boundary \"other\";"
+            ),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn dialect_and_kind_options_apply() {
     let payload = b"--b\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n--cs\r\nContent-Type: application/http\r\n\r\nDELETE Customers(1) HTTP/1.1\r\n\r\n\r\n--cs--\r\n--b--\r\n";
     let v4 = batchwire(

@@ -52,7 +52,8 @@ pub enum ParseErrorKind {
     MissingContentId,
     /// A body part without a Content-Type (strict mode).
     MissingContentType,
-    /// No delimiter for the boundary was found.
+    /// No delimiter line for the boundary was found (for the batch boundary, in both
+    /// modes: an input without one is no batch).
     MissingDelimiter,
     /// A multipart nested deeper than the format or the limit allows.
     NestingTooDeep,
@@ -300,7 +301,7 @@ pub enum ToleranceKind {
     BoundaryNeedsQuotes,
     /// A boundary with printable characters outside RFC 2046's `bchars`.
     BoundaryCharacters,
-    /// A changeset boundary that starts the enclosing boundary or starts with it.
+    /// A changeset boundary that starts with the enclosing boundary (RFC 2046 5.1.2).
     BoundaryPrefix,
     /// A header value with control characters.
     ControlCharacters,
@@ -319,12 +320,15 @@ pub enum ToleranceKind {
     DelimiterLikeLine,
     /// A multipart (batch or changeset) with no body part, read as empty.
     EmptyMultipart,
-    /// No delimiter line for the boundary at all; the multipart was read as empty.
+    /// No delimiter line for a changeset's boundary at all; the changeset was read as
+    /// empty. (A batch without one is an error in both modes.)
     NoDelimiter,
     /// A header section that ends at a line that is not a header field, without the empty
     /// line that should end it.
     MissingEmptyLine,
-    /// A header line continued on the next line (obsolete line folding), unfolded.
+    /// A header of an embedded HTTP message continued on the next line (obsolete line
+    /// folding, RFC 9112 5.2), unfolded. MIME part headers fold by right and are not
+    /// reported.
     FoldedHeader,
     /// An embedded header section whose last line was cut off by the delimiter.
     HeaderCutOff,
@@ -338,6 +342,12 @@ pub enum ToleranceKind {
     MissingContentType,
     /// A request target with spaces inside, kept as written.
     SpaceInTarget,
+    /// Whitespace at the end of a request line, after the HTTP version (as in Azure's blob
+    /// batch samples), trimmed.
+    RequestLineTrailingSpace,
+    /// A request line without an HTTP version (as in Google's batch samples), read with an
+    /// empty version.
+    MissingHttpVersion,
     /// A request target with UTF-8 characters beyond ASCII, kept as written.
     NonAsciiTarget,
     /// A GET or other query inside a changeset.
@@ -381,7 +391,7 @@ impl fmt::Display for ToleranceKind {
             ToleranceKind::BoundaryTooLong => "boundary longer than 70 characters",
             ToleranceKind::BoundaryCharacters => "boundary with characters RFC 2046 does not allow",
             ToleranceKind::BoundaryPrefix => {
-                "changeset boundary that starts, or starts with, the enclosing one"
+                "changeset boundary that starts with the enclosing one"
             }
             ToleranceKind::ControlCharacters => "header value with control characters",
             ToleranceKind::BoundaryNeedsQuotes => {
@@ -400,9 +410,11 @@ impl fmt::Display for ToleranceKind {
                 "line starting with the delimiter then other text read as body text"
             }
             ToleranceKind::EmptyMultipart => "multipart with no body part",
-            ToleranceKind::NoDelimiter => "no delimiter line for the boundary; read as empty",
+            ToleranceKind::NoDelimiter => {
+                "no delimiter line for the changeset boundary; read as empty"
+            }
             ToleranceKind::MissingEmptyLine => "header section not ended by an empty line",
-            ToleranceKind::FoldedHeader => "folded header line",
+            ToleranceKind::FoldedHeader => "folded header line in an embedded message",
             ToleranceKind::HeaderCutOff => "header section cut off by the delimiter",
             ToleranceKind::HeaderNameWhitespace => "whitespace between header name and colon",
             ToleranceKind::LeadingEmptyLines => "empty lines before the start line",
@@ -411,6 +423,8 @@ impl fmt::Display for ToleranceKind {
                 "body part without Content-Type taken as application/http"
             }
             ToleranceKind::SpaceInTarget => "request target with spaces",
+            ToleranceKind::RequestLineTrailingSpace => "whitespace at the end of the request line",
+            ToleranceKind::MissingHttpVersion => "request line without an HTTP version",
             ToleranceKind::NonAsciiTarget => "request target with characters beyond ASCII",
             ToleranceKind::QueryInChangeset => "query inside a changeset",
             ToleranceKind::ChangeOutsideChangeset => "change request outside a changeset",

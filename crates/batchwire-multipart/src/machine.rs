@@ -9,8 +9,8 @@
 //!
 //! Delimiters are found with a `memchr::memmem` scan per boundary in use (the batch's and,
 //! inside a changeset, the changeset's). Only a hit at the start of a line is a candidate;
-//! only a candidate followed by `--`, or by transport padding and a line break, is a
-//! delimiter. Where each scan stopped is kept, so no byte is scanned twice for a boundary.
+//! only a candidate followed by transport padding and a line break, with `--` before them
+//! for a close delimiter, is a delimiter. Where each scan stopped is kept, so no byte is scanned twice for a boundary.
 
 use batchwire_core::{
     Found, Limits, MessageKind, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind as T,
@@ -39,7 +39,33 @@ pub(crate) struct Machine {
     floor: usize,
     /// Content-IDs of the members of the open changeset, for the OData V4 rules.
     group_ids: Vec<Vec<u8>>,
+    /// What the input holds instead, until the batch's first delimiter is found.
+    notes: Option<Notes>,
 }
+
+/// What the batch's preamble holds, noted line by line as it is scanned, so that an input
+/// without a single delimiter (an error page, a body for another boundary) can be shown in
+/// the error, by both decoders alike: the incremental one no longer holds those lines.
+#[derive(Clone, Debug, Default)]
+struct Notes {
+    /// Where the next line to note starts (absolute), or, with `skipping`, where the search
+    /// for the end of a long line goes on.
+    pos: usize,
+    skipping: bool,
+    /// Whether any byte was seen.
+    any: bool,
+    /// The start of the first line that is not blank, cut to what an error shows.
+    first_line: Option<Vec<u8>>,
+    /// The boundary of the first line that looks like a delimiter of another boundary.
+    other: Option<String>,
+}
+
+/// How much of a line the notes look at: the longest delimiter line RFC 2046 allows, with
+/// room for a little padding and the line break. A longer line is no delimiter.
+const NOTED_LINE: usize = 2 + content_type::RFC_MAX_BOUNDARY_LEN + 2 + 16;
+
+/// How much of the first line an error shows ([`Found`] shows 32 bytes, then `...`).
+const SHOWN_LINE: usize = 33;
 
 /// One multipart in use: the batch, or the changeset inside it.
 #[derive(Clone)]
@@ -133,6 +159,17 @@ struct Section {
     end: SectionEnd,
 }
 
+/// Whose header section is read: the rules for folded lines differ.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fields {
+    /// The MIME headers of a body part, where folding is part of the syntax (RFC 2045 and
+    /// RFC 5322 2.2.3).
+    Mime,
+    /// The header section of an embedded HTTP message, where folding is obsolete (RFC 9112
+    /// 5.2).
+    Http,
+}
+
 /// One line: `[start, text_end)` is its text, `next` the start of the following line.
 struct Line {
     start: usize,
@@ -153,6 +190,7 @@ impl Machine {
             state: State::Start,
             floor: 0,
             group_ids: Vec::new(),
+            notes: Some(Notes::default()),
         }
     }
 
@@ -199,8 +237,9 @@ impl Machine {
             .map(|l| l.hint)
             .min()
             .unwrap_or(usize::MAX);
+        let noted = self.notes.as_ref().map_or(usize::MAX, |n| n.pos);
         // A candidate needs the byte before it (line start) and the one before that (CR).
-        anchor.min(hints).saturating_sub(2)
+        anchor.min(hints).min(noted).saturating_sub(2)
     }
 
     /// Runs over `window`, which holds the input from offset `base` on; `eof` says the input
@@ -352,6 +391,9 @@ impl Step<'_, '_> {
         }
         let floor = self.m.floor;
         self.m.levels[0].hint = floor;
+        if let Some(notes) = self.m.notes.as_mut() {
+            notes.pos = floor;
+        }
         self.set_state(State::Preamble {
             content: floor,
             from: floor,
@@ -367,7 +409,25 @@ impl Step<'_, '_> {
         // Where a delimiter needs no line break before it, and the floor of that line break.
         let content_local = content.checked_sub(self.base);
         let floor = content_local.unwrap_or(0);
-        match self.scan(from)? {
+        let scan = self.scan(from)?;
+        if inner == 0 && self.m.notes.is_some() {
+            // Note the lines the scan went past, up to the next candidate (whose line is
+            // noted too, when it is no delimiter); the first delimiter ends the notes.
+            match scan {
+                Scan::Found {
+                    tail: Tail::Other,
+                    at,
+                    ..
+                } => self.note_lines(at + 1),
+                Scan::Found { .. } => self.m.notes = None,
+                Scan::NeedMore => {
+                    let resume = self.resume_point().max(self.abs(from));
+                    self.note_lines(self.local(resume));
+                }
+                Scan::End => self.note_lines(self.src.len()),
+            }
+        }
+        match scan {
             Scan::NeedMore => {
                 // The preamble before the next possible delimiter is not kept.
                 let resume = self.resume_point().max(self.abs(from));
@@ -377,6 +437,7 @@ impl Step<'_, '_> {
                 });
                 Ok(Flow::NeedMore)
             }
+            Scan::End if inner == 0 => Err(self.no_batch_delimiter()),
             Scan::End => {
                 let end = self.src.len();
                 self.no_delimiter(end, inner)?;
@@ -426,6 +487,71 @@ impl Step<'_, '_> {
                 Ok(self.apply(level, at, tail))
             }
         }
+    }
+
+    /// Notes the lines of the batch's preamble that start before `limit` (local), as far
+    /// as the window shows them whole (or their first `NOTED_LINE` bytes).
+    fn note_lines(&mut self, limit: usize) {
+        let src = self.src;
+        let base = self.base;
+        let eof = self.eof;
+        let Some(notes) = self.m.notes.as_mut() else {
+            return;
+        };
+        let mut pos = notes.pos - base;
+        loop {
+            if notes.skipping {
+                let Some(i) = memchr::memchr(b'\n', &src[pos..]) else {
+                    pos = src.len();
+                    break;
+                };
+                pos += i + 1;
+                notes.skipping = false;
+            }
+            if pos >= limit || pos >= src.len() {
+                break;
+            }
+            let window = &src[pos..src.len().min(pos + NOTED_LINE)];
+            let (line, next, whole) = match memchr::memchr(b'\n', window) {
+                Some(i) => (&window[..=i], pos + i + 1, true),
+                None if window.len() == NOTED_LINE => (window, pos + NOTED_LINE, false),
+                None if eof => (window, src.len(), true),
+                None => break,
+            };
+            notes.any = true;
+            if notes.first_line.is_none() && !line.trim_ascii().is_empty() {
+                notes.first_line = Some(line[..line.len().min(SHOWN_LINE)].to_vec());
+            }
+            if notes.other.is_none() && whole {
+                notes.other = other_boundary(line);
+            }
+            notes.skipping = !whole;
+            pos = next;
+        }
+        notes.pos = pos + base;
+    }
+
+    /// The error for an input without a single delimiter line of the batch boundary, at its
+    /// end: never an empty batch. It shows what the input holds instead.
+    fn no_batch_delimiter(&mut self) -> ParseError {
+        let end = self.src.len();
+        let boundary = self.boundary(0);
+        let notes = self.m.notes.take().unwrap_or_default();
+        let found = match (&notes.first_line, &notes.other) {
+            (Some(line), Some(other)) => format!(
+                "delimiters for boundary {other:?}; the input starts with {}",
+                Found(line)
+            ),
+            (Some(line), None) => format!("none; the input starts with {}", Found(line)),
+            (None, _) if notes.any => "only white space".to_owned(),
+            (None, _) => "an empty input".to_owned(),
+        };
+        ParseError::new(
+            K::MissingDelimiter,
+            self.src,
+            end,
+            format!("expected a delimiter line \"--{boundary}\", found {found}"),
+        )
     }
 
     /// The search for the first delimiter of `level` ended at `at` without one.
@@ -523,7 +649,7 @@ impl Step<'_, '_> {
             return Ok(Flow::Continue);
         }
         self.count_part(start)?;
-        let section = self.header_section(start, end)?;
+        let section = self.header_section(start, end, Fields::Mime)?;
         let boundary = self.changeset_checks(&section)?;
         require_content(self.src, &section, end)?;
         let content = section.content;
@@ -662,20 +788,23 @@ impl Step<'_, '_> {
             self.report(value_at + at, kind);
         }
         let boundary = param.boundary;
-        let prefix = self.m.levels.iter().any(|l| {
-            l.boundary != boundary
-                && (l.boundary.starts_with(&boundary) || boundary.starts_with(&l.boundary))
-        });
+        let prefix = self
+            .m
+            .levels
+            .iter()
+            .any(|l| l.boundary != boundary && boundary.starts_with(&l.boundary));
         if prefix {
-            // RFC 2046 5.1.2: no boundary may be a prefix of an enclosing one, or one line
-            // would be a delimiter of both.
+            // RFC 2046 5.1.2: a boundary may not begin with an enclosing one, whose delimiter
+            // would then start every line of the inner delimiters. The other way round is
+            // legal: a delimiter line is the boundary, then only padding and a line break, so
+            // `--batch_abc` is no delimiter of `batch_a`.
             self.tolerate(value_at, T::BoundaryPrefix, |src| {
                 ParseError::new(
                     K::BadBoundary,
                     src,
                     value_at,
                     format!(
-                        "expected a changeset boundary that is no prefix of the enclosing one, nor starts with it, found {boundary:?}"
+                        "expected a changeset boundary that does not start with the enclosing one, found {boundary:?}"
                     ),
                 )
             })?;
@@ -922,9 +1051,8 @@ impl Step<'_, '_> {
                 Tail::Close
             }
             Some(b'\r') if close && rest.get(1) == Some(&b'\n') => Tail::Close,
-            Some(_) if close => {
-                // `--boundary--` followed by text on the same line: RFC 2046 wants a line
-                // break before the epilogue.
+            Some(b'\r') if close && rest.len() == 1 => {
+                // `--boundary--` and a CR that ends the input: a line break cut short.
                 let boundary = self.boundary(level);
                 self.tolerate(padded, T::DelimiterLikeLine, |src| {
                     ParseError::expected(
@@ -936,6 +1064,10 @@ impl Step<'_, '_> {
                 })?;
                 Tail::Close
             }
+            // `--boundary--` followed by other text on its line is no close delimiter: RFC
+            // 2046 allows only transport padding before the line break. Taking it for one
+            // would end the batch there and drop every part after it.
+            Some(_) if close => Tail::Other,
             None => {
                 // A delimiter at the very end, with nothing after it: the batch ends there.
                 let boundary = self.boundary(level);
@@ -1043,7 +1175,12 @@ impl Step<'_, '_> {
     }
 
     /// A header section (`*( field-line CRLF ) CRLF`) starting at `pos`, within `end`.
-    fn header_section(&mut self, pos: usize, end: usize) -> Result<Section, ParseError> {
+    fn header_section(
+        &mut self,
+        pos: usize,
+        end: usize,
+        fields: Fields,
+    ) -> Result<Section, ParseError> {
         let src = self.src;
         let mut headers: Vec<HeaderSpan> = Vec::with_capacity(8);
         let mut pos = pos;
@@ -1077,15 +1214,27 @@ impl Step<'_, '_> {
                 });
             }
             if grammar::is_ws(text[0]) && !headers.is_empty() {
-                // obs-fold (RFC 9112 5.2): lenient readers replace it with one space.
-                self.tolerate(line.start, T::FoldedHeader, |src| {
-                    ParseError::expected(K::InvalidHeader, src, line.start, "a header field")
-                })?;
+                if fields == Fields::Http {
+                    // obs-fold (RFC 9112 5.2): lenient readers replace it with one space.
+                    self.tolerate(line.start, T::FoldedHeader, |src| {
+                        ParseError::expected(
+                            K::InvalidHeader,
+                            src,
+                            line.start,
+                            "a header field, not a continuation line (obs-fold, RFC 9112 5.2)",
+                        )
+                    })?;
+                }
+                // MIME part headers fold by right (RFC 5322 2.2.3). Either way the value is
+                // its lines, trimmed, joined by one space; only a folded value is copied.
                 let joined = {
                     let last = &headers[headers.len() - 1];
                     let mut joined = self.value(last).to_vec();
-                    joined.push(b' ');
-                    joined.extend_from_slice(text.trim_ascii());
+                    let more = text.trim_ascii();
+                    if !joined.is_empty() && !more.is_empty() {
+                        joined.push(b' ');
+                    }
+                    joined.extend_from_slice(more);
                     joined
                 };
                 if let Some(last) = headers.last_mut() {
@@ -1178,7 +1327,7 @@ impl Step<'_, '_> {
     /// ended), `[s, e)`.
     fn body_part(&mut self, s: usize, e: usize) -> Result<(), ParseError> {
         let src = self.src;
-        let section = self.header_section(s, e)?;
+        let section = self.header_section(s, e, Fields::Mime)?;
         let ct = section
             .headers
             .iter()
@@ -1383,7 +1532,7 @@ impl Step<'_, '_> {
         }
         let start = self.start_line(&line)?;
         let (headers, body_start) = if line.terminated {
-            let section = self.header_section(line.next, e)?;
+            let section = self.header_section(line.next, e, Fields::Http)?;
             if section.end == SectionEnd::CutOff {
                 self.header_cut_off(e)?;
             }
@@ -1577,23 +1726,34 @@ impl Step<'_, '_> {
 
     fn request_line(&mut self, text: &[u8], at: usize) -> Result<StartSpan, ParseError> {
         let src = self.src;
-        let strict = (
-            grammar::method,
-            grammar::sp,
-            grammar::request_target,
-            grammar::sp,
-            grammar::http_version,
-        )
-            .parse(text);
-        if let Ok(([], (method, _, target, _, version))) = strict {
-            let target_at = at + method.len() + 1;
-            self.check_target(target, target_at)?;
-            return Ok(StartSpan::Request {
-                method: self.span(at..at + method.len()),
-                target: self.span(target_at..target_at + target.len()),
-                version: self.span(at + text.len() - version.len()..at + text.len()),
-            });
+        if let Some(span) = self.plain_request_line(text, at)? {
+            return Ok(span);
         }
+        // Whitespace after the last word, as in Azure's blob batch samples
+        // (`DELETE /container/blob HTTP/1.1 `): trimmed leniently.
+        let trailing = text
+            .iter()
+            .rev()
+            .take_while(|&&b| grammar::is_ws(b))
+            .count();
+        let end = text.len() - trailing;
+        let text = if trailing > 0 && end > 0 {
+            self.tolerate(at + end, T::RequestLineTrailingSpace, |src| {
+                ParseError::expected(
+                    K::InvalidRequestLine,
+                    src,
+                    at + end,
+                    "the end of the request line, without whitespace",
+                )
+            })?;
+            let trimmed = &text[..end];
+            if let Some(span) = self.plain_request_line(trimmed, at)? {
+                return Ok(span);
+            }
+            trimmed
+        } else {
+            text
+        };
         // Locate the fault, and read a target with spaces leniently, as odata.net does:
         // the method ends at the first space, the version starts after the last one.
         let method_len = grammar::method(text).map_or(0, |(_, m)| m.len());
@@ -1610,6 +1770,11 @@ impl Step<'_, '_> {
             ));
         }
         let last_space = text.iter().rposition(|&b| b == b' ').unwrap_or(method_len);
+        if last_space == method_len {
+            if let Some(span) = self.request_line_without_version(text, at, method_len)? {
+                return Ok(span);
+            }
+        }
         let version = &text[last_space + 1..];
         if last_space == method_len || !matches!(grammar::http_version(version), Ok(([], _))) {
             let offset = if last_space == method_len {
@@ -1664,6 +1829,65 @@ impl Step<'_, '_> {
 }
 
 impl Step<'_, '_> {
+    /// `request-line = method SP request-target SP HTTP-version` (RFC 9112 3), or `None`.
+    fn plain_request_line(
+        &mut self,
+        text: &[u8],
+        at: usize,
+    ) -> Result<Option<StartSpan>, ParseError> {
+        let parsed = (
+            grammar::method,
+            grammar::sp,
+            grammar::request_target,
+            grammar::sp,
+            grammar::http_version,
+        )
+            .parse(text);
+        let Ok(([], (method, _, target, _, version))) = parsed else {
+            return Ok(None);
+        };
+        let target_at = at + method.len() + 1;
+        self.check_target(target, target_at)?;
+        Ok(Some(StartSpan::Request {
+            method: self.span(at..at + method.len()),
+            target: self.span(target_at..target_at + target.len()),
+            version: self.span(at + text.len() - version.len()..at + text.len()),
+        }))
+    }
+
+    /// `method SP request-target` and nothing after it, as Google's batch documentation
+    /// writes its samples (`GET /farm/v1/animals/pony`): read leniently with an empty
+    /// version. `None` when the rest of the line is no request target (the caller says what
+    /// is wrong); a target with spaces needs the version to find its end, so it is not one.
+    fn request_line_without_version(
+        &mut self,
+        text: &[u8],
+        at: usize,
+        method_len: usize,
+    ) -> Result<Option<StartSpan>, ParseError> {
+        let target = &text[method_len + 1..];
+        let whole_target = matches!(grammar::request_target(target), Ok(([], _)));
+        if !whole_target || matches!(grammar::http_version(target), Ok(([], _))) {
+            return Ok(None);
+        }
+        let end = at + text.len();
+        self.tolerate(end, T::MissingHttpVersion, |src| {
+            ParseError::expected(
+                K::InvalidRequestLine,
+                src,
+                end,
+                "a request target, a space and an HTTP version such as HTTP/1.1",
+            )
+        })?;
+        let target_at = at + method_len + 1;
+        self.check_target(target, target_at)?;
+        Ok(Some(StartSpan::Request {
+            method: self.span(at..at + method_len),
+            target: self.span(target_at..end),
+            version: self.span(end..end),
+        }))
+    }
+
     /// A request target is ASCII (RFC 9112 3.2); leniently, UTF-8 (an IRI sent as it is).
     fn check_target(&mut self, target: &[u8], at: usize) -> Result<(), ParseError> {
         if target.is_ascii() {
@@ -1692,6 +1916,28 @@ impl Step<'_, '_> {
             )
         })
     }
+}
+
+/// The boundary of a line that looks like a delimiter (`--boundary`, an optional `--`,
+/// transport padding, a line break): visible ASCII characters, at most as many as RFC 2046
+/// allows. A line of dashes, or `-- text`, is none.
+fn other_boundary(line: &[u8]) -> Option<String> {
+    let rest = line.strip_prefix(b"--")?;
+    let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
+    let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
+    let end = rest.len()
+        - rest
+            .iter()
+            .rev()
+            .take_while(|&&b| grammar::is_ws(b))
+            .count();
+    let rest = &rest[..end];
+    let boundary = rest.strip_suffix(b"--").unwrap_or(rest);
+    let plausible = (1..=content_type::RFC_MAX_BOUNDARY_LEN).contains(&boundary.len())
+        && boundary.iter().all(|&b| b.is_ascii_graphic())
+        && boundary.iter().any(|&b| b != b'-');
+    // Graphic ASCII is UTF-8: nothing is replaced.
+    plausible.then(|| String::from_utf8_lossy(boundary).into_owned())
 }
 
 /// A part's headers must end with an empty line (or, leniently, at a line that is not a

@@ -85,7 +85,8 @@ impl PartRef<'_> {
 /// The first line of an embedded message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartLineRef<'a> {
-    /// `method SP request-target SP HTTP-version`.
+    /// `method SP request-target SP HTTP-version`; leniently also without the version,
+    /// which is then empty.
     Request {
         /// The method token as written.
         method: &'a [u8],
@@ -110,8 +111,9 @@ pub enum StartLineRef<'a> {
 pub struct HeaderRef<'a> {
     /// The name as written.
     pub name: &'a [u8],
-    /// The value without surrounding whitespace. Borrowed, except for a lenient read of a
-    /// folded header, whose lines are joined with one space.
+    /// The value without surrounding whitespace. Borrowed, except for a folded header (a
+    /// MIME part header, or leniently an embedded one), whose lines are trimmed and joined
+    /// with one space.
     pub value: Cow<'a, [u8]>,
 }
 

@@ -48,17 +48,18 @@ fn missing_close_delimiter() {
 
 #[test]
 fn wrong_boundary() {
-    // The search for the first delimiter gives up at the end of the input.
+    // The search for the first delimiter gives up at the end of the input, in both modes,
+    // and says what it found instead.
     let input = format!("--other\r\n{GOOD_PART}\r\n--other--\r\n");
     let (kind, offset, text) = strict_error(&input, Some(CT));
     assert_eq!(
         (kind, offset),
         (ParseErrorKind::MissingDelimiter, input.len())
     );
-    assert_eq!(
-        text,
-        "expected \"--batch\", found end of input at byte 74 (line 8, column 1)"
-    );
+    let want = "expected a delimiter line \"--batch\", found delimiters for boundary \"other\"; the input starts with \"--other\\r\\n\" at byte 74 (line 8, column 1)";
+    assert_eq!(text, want);
+    let (_, _, lenient) = strict_error_with(&input, Some(CT), &DecodeOptions::lenient());
+    assert_eq!(lenient, want);
 }
 
 #[test]

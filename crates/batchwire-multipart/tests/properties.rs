@@ -63,15 +63,19 @@ fn naive_split(input: &[u8], boundary: &str) -> Vec<usize> {
             continue;
         }
         let rest = &input[i + dash.len()..];
-        if rest.starts_with(b"--") {
-            break;
-        }
+        let close = rest.starts_with(b"--");
+        let rest = if close { &rest[2..] } else { rest };
         let padding = rest
             .iter()
             .take_while(|&&b| b == b' ' || b == b'\t')
             .count();
         let rest = &rest[padding..];
-        if rest.starts_with(b"\r\n") {
+        if close {
+            // Only padding and a line break (or the end) may follow a close delimiter.
+            if rest.is_empty() || rest.starts_with(b"\r\n") || rest.starts_with(b"\n") {
+                break;
+            }
+        } else if rest.starts_with(b"\r\n") {
             starts.push(i + dash.len() + padding + 2);
         } else if rest.starts_with(b"\n") {
             starts.push(i + dash.len() + padding + 1);
