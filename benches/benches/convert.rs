@@ -26,7 +26,7 @@ fn multipart_to_json(input: &MultipartInput, to: JsonFormat) -> Bytes {
         &multipart::DecodeOptions::lenient(),
     )
     .unwrap();
-    json::encode(&decoded.message, to, &json::WriteOptions::default())
+    json::encode(&decoded.message, to, &WriteOptions::default())
         .unwrap()
         .body
 }

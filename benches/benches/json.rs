@@ -55,10 +55,7 @@ fn writers(c: &mut Criterion) {
         let message = decode(&input.body, input.format, &DecodeOptions::lenient())
             .unwrap()
             .message;
-        let len = encode(&message, input.format, &options)
-            .unwrap()
-            .bytes
-            .len();
+        let len = encode(&message, input.format, &options).unwrap().body.len();
         let mut g = group(c, "batchwire-json/encode", len);
         g.bench_function(&input.name, |b| {
             b.iter(|| encode(black_box(&message), input.format, &options).unwrap());

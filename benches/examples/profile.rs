@@ -109,11 +109,11 @@ fn measured_multipart(op: &str, input: &MultipartInput, iterations: usize) -> Op
 #[inline(never)]
 fn measured_json(op: &str, input: &JsonInput, iterations: usize) -> Option<usize> {
     let body = &input.body;
-    let options = batchwire_json::DecodeOptions::lenient();
+    let options = DecodeOptions::lenient();
     let message = batchwire_json::decode(body, input.format, &options)
         .ok()?
         .message;
-    let encode_options = batchwire_json::WriteOptions::default();
+    let encode_options = WriteOptions::default();
     for _ in 0..iterations {
         match op {
             "json-decode" => {

@@ -297,7 +297,7 @@ fn entity_body(i: usize, len: usize) -> String {
          \"balance\":{}.{:02},\"active\":{},\"notes\":\"",
         i * 37 % 10_000,
         i % 100,
-        i % 3 != 0
+        !i.is_multiple_of(3)
     );
     let pad = len.saturating_sub(s.len() + 2);
     filler(&mut s, i, pad);
@@ -424,12 +424,9 @@ mod tests {
             );
         }
         for input in composite_inputs() {
-            let decoded = batchwire_json::decode(
-                &input.body,
-                input.format,
-                &batchwire_json::DecodeOptions::strict(),
-            )
-            .unwrap_or_else(|e| panic!("{}: {e}", input.name));
+            let decoded =
+                batchwire_json::decode(&input.body, input.format, &DecodeOptions::strict())
+                    .unwrap_or_else(|e| panic!("{}: {e}", input.name));
             assert_eq!(
                 decoded.message.operation_count(),
                 input.responses,

@@ -69,12 +69,8 @@ fn multer_reads_crlf_inputs_as_batchwire_does() {
 #[test]
 fn json_peers_read_every_composite_input_as_batchwire_does() {
     for input in composite_inputs() {
-        let decoded = batchwire_json::decode(
-            &input.body,
-            input.format,
-            &batchwire_json::DecodeOptions::default(),
-        )
-        .unwrap();
+        let decoded =
+            batchwire_json::decode(&input.body, input.format, &DecodeOptions::default()).unwrap();
         let BatchMessage::Response(batch) = decoded.message else {
             panic!("{}: a response batch", input.name)
         };

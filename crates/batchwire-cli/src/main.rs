@@ -292,7 +292,7 @@ fn convert(input: &InputArgs, to: &str, boundary: Option<&str>) -> Result<ExitCo
     let target = match parse_format(to)? {
         // `--dialect` names the dialect written; the input is read by the common rules.
         Format::Multipart(_) => Format::Multipart(input.dialect.unwrap_or_default()),
-        json => json,
+        json @ Format::Json(_) => json,
     };
     let mut source = Source::open(input.file.as_ref())?;
     let resolved = resolve(input, &mut source)?;

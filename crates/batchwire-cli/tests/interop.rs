@@ -39,7 +39,7 @@ const V4: &str = "/odata/v4/interop/";
 /// The OData V2 service root (the adapter in front of V4).
 const V2: &str = "/odata/v2/interop/";
 /// How long the server may take to answer on both service roots.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+const START_TIMEOUT: Duration = Duration::from_mins(1);
 
 #[test]
 fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
@@ -181,7 +181,10 @@ fn v4_json_atomicity_group(cap: &Cap) {
             customer: cap.key(),
             order: cap.key(),
         };
-        let payload = route.apply(json_payload(batch(&k)), Target::Multipart(Dialect::OdataV4));
+        let payload = route.apply(
+            json_payload(&batch(&k)),
+            Target::Multipart(Dialect::OdataV4),
+        );
         assert_eq!(cap.exchange(&payload), expected, "{route}");
         assert_customer_with_orders(cap, k.customer, &[k.order]);
     }
@@ -434,7 +437,7 @@ impl Payload {
     /// Reads the batch back, strictly, with the envelope's options.
     fn read(&self) -> BatchRequest {
         let mut batch = if self.is_json() {
-            let options = json::DecodeOptions::strict().with_kind(MessageKind::Request);
+            let options = DecodeOptions::strict().with_kind(MessageKind::Request);
             let decoded = json::decode(&self.body, JsonFormat::OdataJson, &options)
                 .unwrap_or_else(|e| panic!("our JSON batch does not read back: {e}"));
             let BatchMessage::Request(batch) = decoded.message else {
@@ -475,9 +478,9 @@ fn multipart_payload(batch: &BatchRequest, dialect: Dialect) -> Payload {
 }
 
 /// Writes a batch as an OData JSON batch.
-fn json_payload(batch: BatchRequest) -> Payload {
+fn json_payload(batch: &BatchRequest) -> Payload {
     let written = batchwire::encode(
-        &batch,
+        batch,
         Format::Json(JsonFormat::OdataJson),
         &WriteOptions::default(),
     )
@@ -523,7 +526,7 @@ impl Route {
                 let batch = payload.read();
                 match target {
                     Target::Multipart(dialect) => multipart_payload(&batch, dialect),
-                    Target::Json => json_payload(batch),
+                    Target::Json => json_payload(&batch),
                 }
             }
             Route::Command => convert_with_command(&payload, target),
@@ -587,13 +590,12 @@ fn convert_with_command(payload: &Payload, target: Target) -> Payload {
         headers.push(("OData-Version".to_owned(), "4.0".to_owned()));
     }
     // The preference belongs to the HTTP request, not to the document the command converts.
-    if let Some(prefer) = payload.header("prefer") {
-        if !headers
+    if let Some(prefer) = payload.header("prefer")
+        && !headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("prefer"))
-        {
-            headers.push(("Prefer".to_owned(), prefer.to_owned()));
-        }
+    {
+        headers.push(("Prefer".to_owned(), prefer.to_owned()));
     }
     Payload {
         headers,
@@ -743,14 +745,12 @@ fn check_body(response: &SubResponse) {
         .headers
         .get_str("content-type")
         .is_some_and(|ct| ct.starts_with("application/json"));
-    if json_body {
-        if let Err(e) = serde_json::from_slice::<Value>(&response.body) {
-            panic!(
-                "a {} answer's JSON body does not parse: {e}: {:?}",
-                response.status,
-                String::from_utf8_lossy(&response.body)
-            );
-        }
+    if json_body && let Err(e) = serde_json::from_slice::<Value>(&response.body) {
+        panic!(
+            "a {} answer's JSON body does not parse: {e}: {:?}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        );
     }
 }
 
@@ -928,7 +928,7 @@ impl Cap {
             other => panic!("an answer in {other:?}, content type {content_type:?}"),
         };
         let answer = if json {
-            let options = json::DecodeOptions::strict().with_kind(MessageKind::Response);
+            let options = DecodeOptions::strict().with_kind(MessageKind::Response);
             let decoded = json::decode(&body, JsonFormat::OdataJson, &options)
                 .unwrap_or_else(|e| panic!("CAP's JSON answer does not read strictly: {e}"));
             let BatchMessage::Response(batch) = decoded.message else {

@@ -93,10 +93,10 @@ fn from_members(r: &Reader<'_>, top: &Object<'_>) -> Option<JsonFormat> {
         if data.get().starts_with('[') {
             return Some(JsonFormat::Asana);
         }
-        if let Ok(envelope) = r.fields(data, &Path::Root, &["actions"]) {
-            if envelope.has("actions") {
-                return Some(JsonFormat::Asana);
-            }
+        if let Ok(envelope) = r.fields(data, &Path::Root, &["actions"])
+            && envelope.has("actions")
+        {
+            return Some(JsonFormat::Asana);
         }
     }
     None

@@ -208,21 +208,21 @@ pub fn decode(
         JsonFormat::Asana => asana::decode(&mut r, top)?,
         JsonFormat::MetaGraph => meta::decode(&mut r, top)?,
     };
-    if let Some(kind) = options.kind {
-        if message.kind() != kind {
-            // At the member or element that says which kind the document holds.
-            let offset = r.kind_at.unwrap_or_else(|| r.top_offset());
-            return Err(ParseError::new(
-                ParseErrorKind::UnexpectedMessageKind,
-                input,
-                offset,
-                format!(
-                    "expected a {} batch, found a {} batch",
-                    kind.as_str(),
-                    message.kind().as_str()
-                ),
-            ));
-        }
+    if let Some(kind) = options.kind
+        && message.kind() != kind
+    {
+        // At the member or element that says which kind the document holds.
+        let offset = r.kind_at.unwrap_or_else(|| r.top_offset());
+        return Err(ParseError::new(
+            ParseErrorKind::UnexpectedMessageKind,
+            input,
+            offset,
+            format!(
+                "expected a {} batch, found a {} batch",
+                kind.as_str(),
+                message.kind().as_str()
+            ),
+        ));
     }
     // Formats check some things after reading a whole level (ids, dependencies, hasErrors),
     // so tolerances are met out of order; a stable sort keeps those at one offset in the

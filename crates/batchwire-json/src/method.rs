@@ -84,10 +84,10 @@ impl Methods {
                 return None;
             }
         }
-        if let Some(allowed) = self.allowed {
-            if !allowed.contains(&upper.as_str()) {
-                return None;
-            }
+        if let Some(allowed) = self.allowed
+            && !allowed.contains(&upper.as_str())
+        {
+            return None;
         }
         Method::from_bytes(upper.as_bytes()).ok()
     }

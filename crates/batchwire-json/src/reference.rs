@@ -198,10 +198,12 @@ impl<'a> References<'a> {
     /// Whether `text[first..close]` is one or more `.name` / `[n]` steps; `first` holds a
     /// `.` or a `[`.
     fn steps(&mut self, first: usize, close: usize) -> bool {
-        if let Some(w) = self.walked {
-            if w.close == close && w.first <= first && first <= w.last {
-                return w.ok;
-            }
+        if let Some(w) = self.walked
+            && w.close == close
+            && w.first <= first
+            && first <= w.last
+        {
+            return w.ok;
         }
         let bytes = &self.text.as_bytes()[..close];
         let mut at = first;

@@ -250,10 +250,10 @@ fn results<'a>(
             .take("httpStatusCode")
             .ok_or_else(|| r.missing(&object, &at, "httpStatusCode", "the status code"))?;
         let mut sub = SubResponse::new(r.status(status_raw, &at.key("httpStatusCode"))?);
-        if let Some(id) = object.take("referenceId") {
-            if !is_null(id) {
-                sub.id = Some(r.string(id, &at.key("referenceId"))?.into_owned());
-            }
+        if let Some(id) = object.take("referenceId")
+            && !is_null(id)
+        {
+            sub.id = Some(r.string(id, &at.key("referenceId"))?.into_owned());
         }
         if let Some(headers) = object.take("httpHeaders") {
             sub.headers = r.header_object(headers, &at.key("httpHeaders"))?;

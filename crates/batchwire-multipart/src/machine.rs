@@ -710,11 +710,9 @@ impl Step<'_, '_> {
             }
             if grammar::is_ws(text[0]) && seen_header {
                 // A folded line continues the previous field.
-                if in_content_type {
-                    if let Some(v) = content_type.as_mut() {
-                        v.push(b' ');
-                        v.extend_from_slice(text.trim_ascii());
-                    }
+                if in_content_type && let Some(v) = content_type.as_mut() {
+                    v.push(b' ');
+                    v.extend_from_slice(text.trim_ascii());
                 }
             } else if let Ok((value, (name, _))) = grammar::field_name_colon(text) {
                 seen_header = true;
@@ -1770,10 +1768,10 @@ impl Step<'_, '_> {
             ));
         }
         let last_space = text.iter().rposition(|&b| b == b' ').unwrap_or(method_len);
-        if last_space == method_len {
-            if let Some(span) = self.request_line_without_version(text, at, method_len)? {
-                return Ok(span);
-            }
+        if last_space == method_len
+            && let Some(span) = self.request_line_without_version(text, at, method_len)?
+        {
+            return Ok(span);
         }
         let version = &text[last_space + 1..];
         if last_space == method_len || !matches!(grammar::http_version(version), Ok(([], _))) {

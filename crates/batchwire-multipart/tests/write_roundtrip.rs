@@ -172,10 +172,10 @@ fn compare_op<T: Op>(
             .filter(|h| !(h.is("content-length") || drop_version && h.is("x-ms-version")))
             .cloned(),
     );
-    if let Some((name, value)) = version_header(dialect) {
-        if !model.headers().contains(name) {
-            want.push((name.as_bytes().to_vec(), value.as_bytes().to_vec()));
-        }
+    if let Some((name, value)) = version_header(dialect)
+        && !model.headers().contains(name)
+    {
+        want.push((name.as_bytes().to_vec(), value.as_bytes().to_vec()));
     }
     let got = fields(
         dialect,
@@ -824,10 +824,10 @@ fn rewrite_manifest(dir: &Path, failures: &mut Vec<String>) -> usize {
             let strict = DecodeOptions::strict()
                 .with_kind(kind)
                 .with_dialect(dialect);
-            if again.tolerated.is_empty() {
-                if let Err(e) = decode(&body, Some(&content_type), &strict) {
-                    failures.push(format!("{file} ({dialect}): strict read back: {e}"));
-                }
+            if again.tolerated.is_empty()
+                && let Err(e) = decode(&body, Some(&content_type), &strict)
+            {
+                failures.push(format!("{file} ({dialect}): strict read back: {e}"));
             }
             let compared = match (&original.message, &again.message) {
                 (BatchMessage::Request(want), BatchMessage::Request(got)) => {

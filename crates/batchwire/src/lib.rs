@@ -384,10 +384,10 @@ fn encode_json(
 fn unknown_format(body: &Bytes) -> ParseError {
     let start = body.len() - body.trim_ascii_start().len();
     #[cfg(feature = "json")]
-    if matches!(body.get(start), Some(b'{' | b'[')) {
-        if let Some(e) = batchwire_json::syntax_error(body) {
-            return e;
-        }
+    if matches!(body.get(start), Some(b'{' | b'['))
+        && let Some(e) = batchwire_json::syntax_error(body)
+    {
+        return e;
     }
     ParseError::new(
         ParseErrorKind::UnknownFormat,

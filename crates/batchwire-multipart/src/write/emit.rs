@@ -72,10 +72,10 @@ pub(super) struct IoSink<W> {
 
 impl<W: io::Write> Sink for IoSink<W> {
     fn put(&mut self, bytes: &[u8]) {
-        if self.error.is_none() {
-            if let Err(error) = self.writer.write_all(bytes) {
-                self.error = Some(error);
-            }
+        if self.error.is_none()
+            && let Err(error) = self.writer.write_all(bytes)
+        {
+            self.error = Some(error);
         }
     }
 }
@@ -247,10 +247,10 @@ impl<'p, 'a> Emitter<'p, 'a> {
                     self.header(out, header.name(), b"binary");
                 }
             } else if header.is("content-id") {
-                if first(&mut content_id) {
-                    if let Some(id) = id {
-                        self.id_header(out, T::KIND, header.name(), id);
-                    }
+                if first(&mut content_id)
+                    && let Some(id) = id
+                {
+                    self.id_header(out, T::KIND, header.name(), id);
                 }
             } else if header.is("content-length") {
                 if first(&mut content_length) {
@@ -262,10 +262,11 @@ impl<'p, 'a> Emitter<'p, 'a> {
                 self.header(out, header.name(), header.value());
             }
         }
-        if !content_id && !id_in_message {
-            if let Some(id) = id {
-                self.id_header(out, T::KIND, b"Content-ID", id);
-            }
+        if !content_id
+            && !id_in_message
+            && let Some(id) = id
+        {
+            self.id_header(out, T::KIND, b"Content-ID", id);
         }
         out.put(CRLF);
         self.message(op, out);
@@ -291,10 +292,10 @@ impl<'p, 'a> Emitter<'p, 'a> {
             has_version |= version.is_some_and(|(name, _)| header.is(name));
             self.header(out, header.name(), header.value());
         }
-        if let Some((name, value)) = version {
-            if !has_version {
-                self.header(out, name.as_bytes(), value.as_bytes());
-            }
+        if let Some((name, value)) = version
+            && !has_version
+        {
+            self.header(out, name.as_bytes(), value.as_bytes());
         }
         if !content_length && !body.is_empty() {
             self.decimal_header(out, b"Content-Length", body.len());

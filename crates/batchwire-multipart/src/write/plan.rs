@@ -287,17 +287,17 @@ fn check_operation<T: Operation>(
     report: &mut WriteReport,
 ) -> Result<(), WriteError> {
     op.check_start_line(at)?;
-    if let Some(id) = op.id() {
-        if let Some(fault) = value_fault(id.as_bytes()) {
-            return Err(WriteError::new(
-                K::InvalidHeader,
-                Some(at),
-                format!(
-                    "expected a Content-ID without {fault}, found {}",
-                    shown(id.as_bytes(), false)
-                ),
-            ));
-        }
+    if let Some(id) = op.id()
+        && let Some(fault) = value_fault(id.as_bytes())
+    {
+        return Err(WriteError::new(
+            K::InvalidHeader,
+            Some(at),
+            format!(
+                "expected a Content-ID without {fault}, found {}",
+                shown(id.as_bytes(), false)
+            ),
+        ));
     }
     for header in op.part_headers() {
         check_name(header, at, "the part headers")?;
