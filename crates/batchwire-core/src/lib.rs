@@ -52,10 +52,11 @@ mod headers;
 mod limits;
 mod model;
 mod options;
+mod reference;
 mod report;
 
 pub use convert::{ContentId, ConvertError, GroupIndex};
-pub use dialect::{Dialect, UnknownDialect};
+pub use dialect::{Dialect, DialectRules, IdScheme, Spelling, UnknownDialect, VersionHeader};
 pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, line_column};
 pub use format::{Format, JsonFormat, UnknownFormat};
 pub use headers::{Header, Headers};
@@ -64,6 +65,7 @@ pub use model::{
     AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Extra, Item,
     MessageRef, SubRequest, SubResponse,
 };
+pub use reference::odata_reference;
 pub use options::{DecodeOptions, Decoded, WriteOptions};
 pub use report::{
     InvalidPosition, Loss, LossKind, Position, WriteError, WriteErrorKind, WriteReport, Written,

@@ -68,17 +68,16 @@ pub fn meta(text: &str) -> References<'_> {
     References::new(text, Syntax::Meta)
 }
 
-/// The OData reference at the start of a URL: `$<id>` as its first segment.
+/// The OData reference at the start of a URL: `$<id>` as its first segment, as
+/// [`batchwire_core::odata_reference`] finds it.
 ///
 /// Whether `<id>` names a request (rather than a resource such as `$metadata`) is for the
 /// caller to decide against the batch's ids.
 pub fn odata(url: &str) -> Option<Reference<'_>> {
-    let rest = url.strip_prefix('$')?;
-    let end = rest.find(['/', '?', '(']).unwrap_or(rest.len());
-    let id = &rest[..end];
-    (!id.is_empty()).then_some(Reference {
+    let id = batchwire_core::odata_reference(url)?;
+    Some(Reference {
         offset: 0,
-        expression: &url[..=end],
+        expression: &url[..=id.len()],
         id,
         path: "",
     })

@@ -355,11 +355,14 @@ impl<'a> Encoder<'a> {
     pub fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(3);
         headers.insert(CONTENT_TYPE, self.content_type.clone());
-        if let Some((name, value)) = self.plan.envelope_version() {
-            headers.insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            );
+        if let Some(version) = self.plan.dialect.rules().version {
+            // Invariant: the dialect table holds valid header names and values.
+            if let (Ok(name), value) = (
+                HeaderName::from_bytes(version.name.as_bytes()),
+                HeaderValue::from_static(version.value),
+            ) {
+                headers.insert(name, value);
+            }
         }
         if self.plan.continue_on_error {
             let name = match self.kind() {

@@ -9,36 +9,13 @@ use bytes::BufMut;
 
 use super::operation::Operation;
 use super::plan::{Id, Plan};
-use crate::Dialect;
+use batchwire_core::Spelling;
 use crate::content_type::{boundary_needs_quotes, is_application_http};
 
 const CRLF: &[u8] = b"\r\n";
 
 /// Names Azure Storage spells in one way, as its REST reference does; `x-ms-*` names are
 /// lower case there.
-const AZURE_NAMES: &[&str] = &[
-    "Accept",
-    "Authorization",
-    "Cache-Control",
-    "Content-Encoding",
-    "Content-ID",
-    "Content-Language",
-    "Content-Length",
-    "Content-MD5",
-    "Content-Range",
-    "Content-Transfer-Encoding",
-    "Content-Type",
-    "Date",
-    "ETag",
-    "Host",
-    "If-Match",
-    "If-Modified-Since",
-    "If-None-Match",
-    "If-Unmodified-Since",
-    "Last-Modified",
-    "Range",
-    "User-Agent",
-];
 
 /// Where the bytes go.
 pub(super) trait Sink {
@@ -276,8 +253,15 @@ impl<'p, 'a> Emitter<'p, 'a> {
     fn message<T: Operation, S: Sink>(&self, op: &T, out: &mut S) {
         op.start_line(out);
         let body = op.body();
-        let version = self.plan.part_version();
-        let drop_version = self.plan.dialect == Dialect::Azure && T::KIND == MessageKind::Request;
+        let rules = self.plan.dialect.rules();
+        let version = rules
+            .version
+            .filter(|v| v.on_parts)
+            .map(|v| (v.name, v.value));
+        let not_carried = match T::KIND {
+            MessageKind::Request => rules.request_headers_not_carried,
+            MessageKind::Response => &[],
+        };
         let (mut content_length, mut has_version) = (false, false);
         for header in op.headers() {
             if header.is("content-length") {
@@ -286,7 +270,7 @@ impl<'p, 'a> Emitter<'p, 'a> {
                 }
                 continue;
             }
-            if drop_version && header.is("x-ms-version") {
+            if not_carried.iter().any(|&(name, _)| header.is(name)) {
                 continue;
             }
             has_version |= version.is_some_and(|(name, _)| header.is(name));
@@ -362,13 +346,20 @@ impl<'p, 'a> Emitter<'p, 'a> {
         }
     }
 
-    /// A name as the model spells it, or as Azure does.
+    /// A name as the model spells it, or as the dialect does.
     fn name<S: Sink>(&self, out: &mut S, name: &[u8]) {
-        if self.plan.dialect != Dialect::Azure {
+        let Spelling::Canonical {
+            names,
+            lowercase_prefix: prefix,
+        } = self.plan.dialect.rules().spelling
+        else {
             out.put(name);
-        } else if name.len() >= 5 && name[..5].eq_ignore_ascii_case(b"x-ms-") {
+            return;
+        };
+        if name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        {
             put_lowercase(out, name);
-        } else if let Some(canonical) = AZURE_NAMES
+        } else if let Some(canonical) = names
             .iter()
             .find(|c| c.as_bytes().eq_ignore_ascii_case(name))
         {

@@ -5,14 +5,14 @@ use std::collections::{HashMap, HashSet};
 use batchwire_core::WriteErrorKind as K;
 use batchwire_core::{
     AtomicGroup, Batch, Header, Item, Loss, LossKind, MessageKind, Position, WriteError,
-    WriteReport,
+    WriteReport, odata_reference,
 };
 use memchr::memmem;
 
 use super::WriteOptions;
 use super::operation::Operation;
 use super::random;
-use crate::Dialect;
+use batchwire_core::{Dialect, IdScheme};
 use crate::content_type::is_application_http;
 use crate::grammar::{is_tchar, is_ws};
 
@@ -50,27 +50,6 @@ pub(super) struct Plan<'a> {
     pub(super) report: WriteReport,
     /// OData V4 `Prefer: odata.continue-on-error` on the envelope.
     pub(super) continue_on_error: bool,
-}
-
-impl Plan<'_> {
-    /// The dialect's version header on the envelope, lower case for `http::HeaderName`.
-    pub(super) fn envelope_version(&self) -> Option<(&'static str, &'static str)> {
-        match self.dialect {
-            Dialect::OdataV2 => Some(("dataserviceversion", "2.0")),
-            Dialect::OdataV3 => Some(("dataserviceversion", "3.0")),
-            Dialect::OdataV4 => Some(("odata-version", "4.0")),
-            _ => None,
-        }
-    }
-
-    /// The version header every embedded message carries in this dialect.
-    pub(super) fn part_version(&self) -> Option<(&'static str, &'static str)> {
-        match self.dialect {
-            Dialect::OdataV2 => Some(("DataServiceVersion", "2.0")),
-            Dialect::OdataV3 => Some(("DataServiceVersion", "3.0")),
-            _ => None,
-        }
-    }
 }
 
 /// The Content-ID an operation is written with.
@@ -142,7 +121,7 @@ fn batch_options<T>(batch: &Batch<T>, dialect: Dialect, report: &mut WriteReport
     let options = &batch.options;
     let mut continue_on_error = false;
     if options.continue_on_error == Some(true) {
-        if dialect == Dialect::OdataV4 {
+        if dialect.rules().continue_on_error {
             continue_on_error = true;
         } else {
             report.push(
@@ -319,9 +298,9 @@ fn check_operation<T: Operation>(
             check_value(header, at, section)?;
         }
     }
-    if dialect == Dialect::Azure && T::KIND == MessageKind::Request {
-        for header in op.headers() {
-            if header.is("x-ms-version") {
+    if T::KIND == MessageKind::Request {
+        for &(name, reason) in dialect.rules().request_headers_not_carried {
+            for header in op.headers().iter().filter(|h| h.is(name)) {
                 report.push(
                     Loss::new(
                         Some(at),
@@ -329,7 +308,7 @@ fn check_operation<T: Operation>(
                             name: header.name_str().into_owned(),
                         },
                     )
-                    .because("Azure uses the batch request's x-ms-version for every sub-request"),
+                    .because(reason),
                 );
             }
         }
@@ -406,15 +385,6 @@ pub(super) fn shown(bytes: &[u8], sensitive: bool) -> String {
     format!("{cut:?}{more}")
 }
 
-/// The Content-ID a target refers to: the name after a leading `$`, up to the path, query,
-/// fragment or key that follows it.
-fn reference(target: &str) -> Option<&str> {
-    let rest = target.strip_prefix('$')?;
-    let end = rest.find(['/', '?', '#', '(']).unwrap_or(rest.len());
-    let name = &rest[..end];
-    (!name.is_empty()).then_some(name)
-}
-
 fn is_system_resource(name: &str) -> bool {
     SYSTEM_RESOURCES
         .iter()
@@ -439,7 +409,7 @@ fn check_references<T: Operation>(batch: &Batch<T>, dialect: Dialect) -> Result<
             Item::Operation(op) => {
                 let index = flat;
                 flat += 1;
-                let Some(name) = op.target().and_then(reference) else {
+                let Some(name) = op.target().and_then(odata_reference) else {
                     continue;
                 };
                 let named = match first.get(name) {
@@ -470,7 +440,7 @@ fn check_references<T: Operation>(batch: &Batch<T>, dialect: Dialect) -> Result<
                     }
                 }
                 for (j, op) in group.operations.iter().enumerate() {
-                    let Some(name) = op.target().and_then(reference) else {
+                    let Some(name) = op.target().and_then(odata_reference) else {
                         continue;
                     };
                     let named = match local.get(name) {
@@ -528,8 +498,11 @@ fn assign_ids<T: Operation>(batch: &Batch<T>, dialect: Dialect) -> Vec<Option<Id
         .filter(|id| !id.starts_with('0') || *id == "0")
         .filter_map(|id| id.parse().ok())
         .collect();
-    // Azure's examples number parts from 0, OData's from 1.
-    let mut next = usize::from(dialect != Dialect::Azure);
+    let scheme = dialect.rules().ids;
+    let mut next = match scheme {
+        IdScheme::Every { first } => first,
+        _ => 1,
+    };
     let mut fresh = || {
         while used.contains(&next) {
             next += 1;
@@ -539,17 +512,19 @@ fn assign_ids<T: Operation>(batch: &Batch<T>, dialect: Dialect) -> Vec<Option<Id
     };
     let mut ids = Vec::with_capacity(batch.operation_count());
     for (flat, (op, group)) in batch.operations_with_group().enumerate() {
-        let id = match (dialect, op.id()) {
-            (Dialect::Google, Some(id)) if T::KIND == MessageKind::Response => {
+        let id = match (scheme, op.id()) {
+            (IdScheme::Google, Some(id)) if T::KIND == MessageKind::Response => {
                 Some(Id::GoogleAnswer(id))
             }
             (_, Some(id)) => Some(Id::Given(id)),
-            (Dialect::Google, None) => Some(Id::Google(flat + 1)),
-            (Dialect::Azure, None) => Some(Id::Number(fresh())),
-            (Dialect::OdataV4, None) if group.is_some() && T::KIND == MessageKind::Request => {
+            (IdScheme::Google, None) => Some(Id::Google(flat + 1)),
+            (IdScheme::Every { .. }, None) => Some(Id::Number(fresh())),
+            (IdScheme::ChangesetRequests, None)
+                if group.is_some() && T::KIND == MessageKind::Request =>
+            {
                 Some(Id::Number(fresh()))
             }
-            _ => None,
+            (IdScheme::Given | IdScheme::ChangesetRequests, None) => None,
         };
         ids.push(id);
     }
@@ -812,12 +787,7 @@ mod tests {
     }
 
     #[test]
-    fn references_and_system_resources() {
-        assert_eq!(reference("$1/orders"), Some("1"));
-        assert_eq!(reference("$c1?$select=a"), Some("c1"));
-        assert_eq!(reference("$crossjoin(A,B)"), Some("crossjoin"));
-        assert_eq!(reference("$"), None);
-        assert_eq!(reference("Customers"), None);
+    fn system_resources() {
         assert!(is_system_resource("metadata"));
         assert!(!is_system_resource("1"));
     }
