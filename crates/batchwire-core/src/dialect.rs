@@ -81,6 +81,8 @@ impl Dialect {
 /// What a dialect adds to the common multipart rules, as data. See [`Dialect::rules`].
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// A table of independent yes/no rules, one per field, read by name; not a state machine.
+#[allow(clippy::struct_excessive_bools)]
 pub struct DialectRules {
     /// The name used on the command line.
     pub name: &'static str,

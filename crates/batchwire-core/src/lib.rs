@@ -65,8 +65,8 @@ pub use model::{
     AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Extra, Item,
     MessageRef, SubRequest, SubResponse,
 };
-pub use reference::odata_reference;
 pub use options::{DecodeOptions, Decoded, WriteOptions};
+pub use reference::{odata_reference, odata_system_resource};
 pub use report::{
     InvalidPosition, Loss, LossKind, Position, WriteError, WriteErrorKind, WriteReport, Written,
 };

@@ -28,3 +28,39 @@ pub fn odata_reference(target: &str) -> Option<&str> {
     let id = &rest[..end];
     (!id.is_empty()).then_some(id)
 }
+
+/// OData resources whose names start with `$` but that are not Content-ID references
+/// (OData 4.01 part 2, section 4, and part 1, section 11.7.3.1).
+const SYSTEM_RESOURCES: &[&str] = &[
+    "all",
+    "batch",
+    "count",
+    "crossjoin",
+    "each",
+    "entity",
+    "filter",
+    "id",
+    "metadata",
+    "ref",
+    "root",
+    "search",
+    "value",
+];
+
+/// Whether `$<name>` names an OData system resource (`$metadata`, `$batch`, `$crossjoin`...)
+/// rather than a request, in any case.
+///
+/// # Examples
+///
+/// ```
+/// use batchwire_core::odata_system_resource;
+///
+/// assert!(odata_system_resource("metadata"));
+/// assert!(odata_system_resource("Batch"));
+/// assert!(!odata_system_resource("1"));
+/// ```
+pub fn odata_system_resource(name: &str) -> bool {
+    SYSTEM_RESOURCES
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+}

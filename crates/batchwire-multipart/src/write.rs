@@ -13,6 +13,8 @@ use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::content_type::boundary_needs_quotes;
 
+mod boundary;
+mod check;
 mod emit;
 mod operation;
 mod plan;

@@ -9,13 +9,10 @@ use bytes::BufMut;
 
 use super::operation::Operation;
 use super::plan::{Id, Plan};
-use batchwire_core::Spelling;
 use crate::content_type::{boundary_needs_quotes, is_application_http};
+use batchwire_core::Spelling;
 
 const CRLF: &[u8] = b"\r\n";
-
-/// Names Azure Storage spells in one way, as its REST reference does; `x-ms-*` names are
-/// lower case there.
 
 /// Where the bytes go.
 pub(super) trait Sink {
@@ -356,7 +353,8 @@ impl<'p, 'a> Emitter<'p, 'a> {
             out.put(name);
             return;
         };
-        if name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        if name.len() >= prefix.len()
+            && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
         {
             put_lowercase(out, name);
         } else if let Some(canonical) = names

@@ -3,8 +3,8 @@
 use batchwire_core::WriteErrorKind as K;
 use batchwire_core::{Headers, MessageKind, Position, SubRequest, SubResponse, WriteError};
 
+use super::check::shown;
 use super::emit::Sink;
-use super::plan::shown;
 
 /// One operation as the writer sees it.
 pub(super) trait Operation {
