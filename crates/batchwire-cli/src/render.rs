@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use base64::Engine as _;
 use batchwire::multipart::{Event, StreamDecoder};
 use batchwire::{
-    BatchMessage, Format, Headers, Item, MessageKind, SubRequest, SubResponse, Tolerance,
+    BatchMessage, Format, Headers, Item, MessageKind, Position, SubRequest, SubResponse, Tolerance,
 };
 
 use crate::ReadBatch;
@@ -222,16 +222,23 @@ pub(crate) fn json(decoded: &ReadBatch, out: &mut impl Write) -> io::Result<()> 
     writeln!(out)
 }
 
-fn json_items<T>(items: &[Item<T>], op: impl Fn(&T) -> Value) -> Vec<Value> {
+fn json_items<T>(items: &[Item<T>], op: impl Fn(&T, Position) -> Value) -> Vec<Value> {
     items
         .iter()
-        .map(|item| match item {
-            Item::Operation(o) => op(o),
+        .enumerate()
+        .map(|(i, item)| match item {
+            Item::Operation(o) => op(o, Position::item(i)),
             Item::Group(group) => json!({
                 "type": "group",
+                "position": Position::item(i).to_string(),
                 "id": group.id,
                 "part_headers": header_pairs(&group.part_headers),
-                "items": group.operations.iter().map(&op).collect::<Vec<_>>(),
+                "items": group
+                    .operations
+                    .iter()
+                    .enumerate()
+                    .map(|(j, o)| op(o, Position::member(i, j)))
+                    .collect::<Vec<_>>(),
             }),
         })
         .collect()
@@ -268,18 +275,20 @@ fn with_body(
     Value::Object(map)
 }
 
-fn request_json(r: &SubRequest) -> Value {
+fn request_json(r: &SubRequest, position: Position) -> Value {
     let mut map = Map::new();
     map.insert("type".into(), json!("operation"));
+    map.insert("position".into(), json!(position.to_string()));
     map.insert("id".into(), json!(r.id));
     map.insert("method".into(), json!(r.method.as_str()));
     map.insert("url".into(), json!(r.target));
     with_body(map, &r.headers, &r.part_headers, &r.body)
 }
 
-fn response_json(r: &SubResponse) -> Value {
+fn response_json(r: &SubResponse, position: Position) -> Value {
     let mut map = Map::new();
     map.insert("type".into(), json!("operation"));
+    map.insert("position".into(), json!(position.to_string()));
     map.insert("id".into(), json!(r.id));
     map.insert("status".into(), json!(r.status.as_u16()));
     map.insert("reason".into(), json!(r.reason));
