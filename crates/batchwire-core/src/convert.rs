@@ -1,8 +1,21 @@
 //! Conversions between the model and `http::Request<Bytes>` / `http::Response<Bytes>`.
 //!
 //! `http::HeaderName` lowercases names, so a conversion to `http` keeps every header but not
-//! its spelling; that is the only thing it loses. The correlation id travels in the
-//! message's extensions as [`ContentId`], the group a member came from as [`GroupIndex`].
+//! its spelling; that is the only thing it loses. What `http` has no field for travels in
+//! the message's extensions, and comes back when the message is converted to the model:
+//!
+//! | model | extension |
+//! |---|---|
+//! | `id` | [`ContentId`] |
+//! | `depends_on` (when not empty) | [`DependsOn`] |
+//! | `part_headers` (when not empty) | [`PartHeaders`] |
+//! | `extra` (when not empty) | [`Extra`](crate::Extra) |
+//! | `reason` of a response | [`ReasonPhrase`] |
+//! | `omitted` of a response | [`Omitted`] |
+//! | the group a member came from ([`crate::Batch::into_http_requests`]) | [`GroupIndex`], and [`GroupName`] when the group has one |
+//!
+//! A request whose target still starts with an OData `$n` reference is refused: the
+//! caller resolves it (with the `Location` of the referenced response) first.
 
 use std::fmt;
 
@@ -20,6 +33,29 @@ pub struct ContentId(pub String);
 /// `http::Extensions` by [`crate::Batch::into_http_requests`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GroupIndex(pub usize);
+
+/// The ids a sub-request depends on (`dependsOn`), kept in `http::Extensions`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DependsOn(pub Vec<String>);
+
+/// The envelope headers of an operation (the multipart part headers), kept in
+/// `http::Extensions`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartHeaders(pub Headers);
+
+/// The reason phrase of a sub-response as written, kept in `http::Extensions`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ReasonPhrase(pub String);
+
+/// Marks a sub-response that stands for a position without a response (the request produced
+/// none), kept in `http::Extensions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Omitted;
+
+/// The name of the atomic group an operation belongs to (OData `atomicityGroup`), kept in
+/// `http::Extensions` beside [`GroupIndex`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct GroupName(pub String);
 
 /// A model value that `http` cannot represent: a header that is not a valid
 /// `http::HeaderName` or `HeaderValue`, or a target that is not a URI.
@@ -70,8 +106,13 @@ impl SubRequest {
     ///
     /// An absolute URL is taken as it is; a target starting with `/` replaces the path of
     /// `base`; any other target is appended to the path of `base` after its last `/`
-    /// (RFC 3986 reference resolution, without dot segments). `$n` references must be
-    /// replaced by the caller first.
+    /// (RFC 3986 reference resolution, without dot segments).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConvertError`] for a target that is still an OData `$n` reference (replace it
+    /// with the referenced response's `Location` first), a target that is not a URI once
+    /// resolved, or a header `http` cannot hold.
     ///
     /// # Examples
     ///
@@ -85,6 +126,7 @@ impl SubRequest {
     /// # Ok::<(), batchwire_core::ConvertError>(())
     /// ```
     pub fn into_http_request_with_base(self, base: &Uri) -> Result<Request<Bytes>, ConvertError> {
+        unresolved(&self.target)?;
         let target = &self.target;
         let resolved = if target.contains("://") {
             target.clone()
@@ -119,10 +161,33 @@ impl SubRequest {
         *request.method_mut() = self.method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
+        let extensions = request.extensions_mut();
         if let Some(id) = self.id {
-            request.extensions_mut().insert(ContentId(id));
+            extensions.insert(ContentId(id));
+        }
+        if !self.depends_on.is_empty() {
+            extensions.insert(DependsOn(self.depends_on));
+        }
+        if !self.part_headers.is_empty() {
+            extensions.insert(PartHeaders(self.part_headers));
+        }
+        if !self.extra.is_empty() {
+            extensions.insert(self.extra);
         }
         Ok(request)
+    }
+}
+
+/// Refuses a target that is still an OData `$n` reference to another request.
+fn unresolved(target: &str) -> Result<(), ConvertError> {
+    match crate::odata_reference(target) {
+        Some(id) if !crate::odata_system_resource(id) => Err(ConvertError {
+            message: format!(
+                "request target {target:?} refers to the result of request {id:?}; replace \
+                 \"${id}\" with that response's Location first"
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -132,6 +197,7 @@ impl TryFrom<SubRequest> for Request<Bytes> {
     type Error = ConvertError;
 
     fn try_from(request: SubRequest) -> Result<Request<Bytes>, ConvertError> {
+        unresolved(&request.target)?;
         // `http::Uri` would read `Customers(1)` as an authority; only absolute URLs and
         // absolute paths stand on their own.
         let standalone = request.target.contains("://") || request.target.starts_with('/');
@@ -150,19 +216,30 @@ impl TryFrom<SubRequest> for Request<Bytes> {
     }
 }
 
-/// Takes method, URI (as the target), headers (lower-case names), body, and the
-/// [`ContentId`] extension as the id.
+/// Takes method, URI (as the target), headers (lower-case names), body, and what the
+/// extensions of the module's table hold.
 impl From<Request<Bytes>> for SubRequest {
     fn from(request: Request<Bytes>) -> SubRequest {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let mut sub = SubRequest::new(parts.method, parts.uri.to_string()).with_body(body);
         sub.headers = from_header_map(&parts.headers);
-        sub.id = parts.extensions.get::<ContentId>().map(|id| id.0.clone());
+        let extensions = &mut parts.extensions;
+        sub.id = extensions.remove::<ContentId>().map(|id| id.0);
+        sub.depends_on = extensions
+            .remove::<DependsOn>()
+            .map(|d| d.0)
+            .unwrap_or_default();
+        sub.part_headers = extensions
+            .remove::<PartHeaders>()
+            .map(|h| h.0)
+            .unwrap_or_default();
+        sub.extra = extensions.remove::<crate::Extra>().unwrap_or_default();
         sub
     }
 }
 
-/// Fails only on a header `http` cannot hold; the reason phrase is not carried.
+/// Fails only on a header `http` cannot hold; what `http` has no field for travels in the
+/// extensions of the module's table.
 impl TryFrom<SubResponse> for Response<Bytes> {
     type Error = ConvertError;
 
@@ -171,38 +248,69 @@ impl TryFrom<SubResponse> for Response<Bytes> {
         let mut out = Response::new(response.body);
         *out.status_mut() = response.status;
         *out.headers_mut() = headers;
+        let extensions = out.extensions_mut();
         if let Some(id) = response.id {
-            out.extensions_mut().insert(ContentId(id));
+            extensions.insert(ContentId(id));
+        }
+        if let Some(reason) = response.reason {
+            extensions.insert(ReasonPhrase(reason));
+        }
+        if response.omitted {
+            extensions.insert(Omitted);
+        }
+        if !response.part_headers.is_empty() {
+            extensions.insert(PartHeaders(response.part_headers));
+        }
+        if !response.extra.is_empty() {
+            extensions.insert(response.extra);
         }
         Ok(out)
     }
 }
 
-/// Takes status, headers (lower-case names), body, and the [`ContentId`] extension as the id.
+/// Takes status, headers (lower-case names), body, and what the extensions of the module's
+/// table hold.
 impl From<Response<Bytes>> for SubResponse {
     fn from(response: Response<Bytes>) -> SubResponse {
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
         let mut sub = SubResponse::new(parts.status).with_body(body);
         sub.headers = from_header_map(&parts.headers);
-        sub.id = parts.extensions.get::<ContentId>().map(|id| id.0.clone());
+        let extensions = &mut parts.extensions;
+        sub.id = extensions.remove::<ContentId>().map(|id| id.0);
+        sub.reason = extensions.remove::<ReasonPhrase>().map(|r| r.0);
+        sub.omitted = extensions.remove::<Omitted>().is_some();
+        sub.part_headers = extensions
+            .remove::<PartHeaders>()
+            .map(|h| h.0)
+            .unwrap_or_default();
+        sub.extra = extensions.remove::<crate::Extra>().unwrap_or_default();
         sub
     }
 }
 
 impl crate::BatchRequest {
-    /// Every operation as an `http::Request`, targets resolved against `base`, each with its
-    /// [`ContentId`] and, for members of a group, its [`GroupIndex`].
+    /// Every operation as an `http::Request`, targets resolved against `base`, each with the
+    /// extensions of the module's table and, for members of a group, its [`GroupIndex`] (and
+    /// [`GroupName`] when the group has one). The group's own envelope headers and extra
+    /// members have no request to travel on and are not carried.
+    ///
+    /// # Errors
+    ///
+    /// As [`SubRequest::into_http_request_with_base`], for the first operation that fails.
     pub fn into_http_requests(self, base: &Uri) -> Result<Vec<Request<Bytes>>, ConvertError> {
         let mut out = Vec::with_capacity(self.operation_count());
         for (index, item) in self.items.into_iter().enumerate() {
             let (operations, group) = match item {
                 crate::Item::Operation(op) => (vec![op], None),
-                crate::Item::Group(group) => (group.operations, Some(GroupIndex(index))),
+                crate::Item::Group(group) => (group.operations, Some((index, group.id))),
             };
             for op in operations {
                 let mut request = op.into_http_request_with_base(base)?;
-                if let Some(group) = group {
-                    request.extensions_mut().insert(group);
+                if let Some((index, name)) = &group {
+                    request.extensions_mut().insert(GroupIndex(*index));
+                    if let Some(name) = name {
+                        request.extensions_mut().insert(GroupName(name.clone()));
+                    }
                 }
                 out.push(request);
             }
@@ -267,6 +375,60 @@ mod tests {
         let back = SubResponse::from(resp);
         assert_eq!(back.id.as_deref(), Some("1"));
         assert_eq!(back.headers.get("location"), Some(&b"Customers(10)"[..]));
+    }
+
+    #[test]
+    fn unresolved_references_are_refused() {
+        let base: Uri = "http://host/svc/$batch".parse().unwrap();
+        let err = SubRequest::new(Method::GET, "$1/orders")
+            .into_http_request_with_base(&base)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "request target \"$1/orders\" refers to the result of request \"1\"; replace \"$1\" with that response's Location first"
+        );
+        assert!(Request::try_from(SubRequest::new(Method::GET, "$new")).is_err());
+        // System resources are not references.
+        let req = SubRequest::new(Method::GET, "$metadata")
+            .into_http_request_with_base(&base)
+            .unwrap();
+        assert_eq!(req.uri(), "http://host/svc/$metadata");
+    }
+
+    #[test]
+    fn what_http_has_no_field_for_travels_in_extensions() {
+        let mut sub = SubRequest::new(Method::POST, "/x")
+            .with_dependency("a")
+            .with_header("Accept", "*/*");
+        sub.part_headers
+            .append("Content-Transfer-Encoding", "binary");
+        sub.extra.push("if", "\"$a\"");
+        let back = SubRequest::from(Request::try_from(sub.clone()).unwrap());
+        assert_eq!(back.depends_on, sub.depends_on);
+        assert_eq!(back.part_headers, sub.part_headers);
+        assert_eq!(back.extra, sub.extra);
+
+        let mut resp = SubResponse::new(StatusCode::OK);
+        resp.reason = Some("Fine".into());
+        resp.omitted = true;
+        let back = SubResponse::from(Response::try_from(resp).unwrap());
+        assert_eq!(back.reason.as_deref(), Some("Fine"));
+        assert!(back.omitted);
+
+        let mut batch = crate::BatchRequest::new();
+        batch.push_group(
+            crate::AtomicGroup::new(vec![SubRequest::new(Method::POST, "/y")]).with_id("g1"),
+        );
+        let base: Uri = "http://h/".parse().unwrap();
+        let requests = batch.into_http_requests(&base).unwrap();
+        assert_eq!(
+            requests[0].extensions().get::<GroupIndex>(),
+            Some(&GroupIndex(0))
+        );
+        assert_eq!(
+            requests[0].extensions().get::<GroupName>(),
+            Some(&GroupName("g1".into()))
+        );
     }
 
     #[test]

@@ -55,7 +55,9 @@ mod options;
 mod reference;
 mod report;
 
-pub use convert::{ContentId, ConvertError, GroupIndex};
+pub use convert::{
+    ContentId, ConvertError, DependsOn, GroupIndex, GroupName, Omitted, PartHeaders, ReasonPhrase,
+};
 pub use dialect::{Dialect, DialectRules, IdScheme, Spelling, UnknownDialect, VersionHeader};
 pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, line_column};
 pub use format::{Format, JsonFormat, UnknownFormat};
