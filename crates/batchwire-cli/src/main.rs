@@ -89,6 +89,15 @@ struct InputArgs {
     /// The payload holds responses.
     #[arg(long)]
     response: bool,
+    /// The most parts (operations and changesets) to read [default: 10000].
+    #[arg(long, value_name = "N")]
+    max_parts: Option<usize>,
+    /// The most bytes one body may have [default: 1 GiB].
+    #[arg(long, value_name = "N")]
+    max_body_bytes: Option<usize>,
+    /// The most bytes one header section may have [default: 64 KiB].
+    #[arg(long, value_name = "N")]
+    max_header_bytes: Option<usize>,
 }
 
 impl InputArgs {
@@ -124,6 +133,11 @@ impl InputArgs {
         if let Some(dialect) = dialect {
             options = options.with_dialect(dialect);
         }
+        let mut limits = options.limits;
+        limits.max_parts = self.max_parts.unwrap_or(limits.max_parts);
+        limits.max_body_bytes = self.max_body_bytes.unwrap_or(limits.max_body_bytes);
+        limits.max_header_bytes = self.max_header_bytes.unwrap_or(limits.max_header_bytes);
+        options = options.with_limits(limits);
         match self.kind() {
             Some(kind) => options.with_kind(kind),
             None => options,

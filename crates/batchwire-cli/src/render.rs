@@ -5,7 +5,8 @@ use std::io::{self, Write};
 use base64::Engine as _;
 use batchwire::multipart::{Event, StreamDecoder};
 use batchwire::{
-    BatchMessage, Format, Headers, Item, MessageKind, Position, SubRequest, SubResponse, Tolerance,
+    BatchMessage, Extra, Format, Headers, Item, MessageKind, Position, SubRequest, SubResponse,
+    Tolerance,
 };
 
 use crate::ReadBatch;
@@ -148,7 +149,7 @@ impl<'w, W: Write> Table<'w, W> {
     }
 
     pub(crate) fn row(&mut self, event: &Event) -> io::Result<()> {
-        let (verb, target, id, body, headers) = match event {
+        let (verb, target, id, body, headers, notes) = match event {
             Event::GroupStart { .. } => {
                 self.item += 1;
                 self.member = Some(0);
@@ -164,6 +165,7 @@ impl<'w, W: Write> Table<'w, W> {
                 r.id.as_ref(),
                 &r.body,
                 &r.headers,
+                notes(&r.depends_on, &r.extra),
             ),
             Event::Response(r) => (
                 r.status.as_str().to_owned(),
@@ -174,6 +176,7 @@ impl<'w, W: Write> Table<'w, W> {
                 r.id.as_ref(),
                 &r.body,
                 &r.headers,
+                notes(&[], &r.extra),
             ),
             _ => return Ok(()),
         };
@@ -186,11 +189,26 @@ impl<'w, W: Write> Table<'w, W> {
         };
         let id = id.map_or_else(String::new, |id| format!("id {id}"));
         let line = format!(
-            "{number:<6}{verb:<7} {target:<40} {id:<8} {}",
+            "{number:<6}{verb:<7} {target:<40} {id:<8} {}{notes}",
             body_cell(body, headers)
         );
         writeln!(self.out, "{}", line.trim_end())
     }
+}
+
+/// `  depends on a, b  extra if, @odata.etag`: what a row shows beyond the request line.
+fn notes(depends_on: &[String], extra: &Extra) -> String {
+    let mut notes = String::new();
+    if !depends_on.is_empty() {
+        notes.push_str("  depends on ");
+        notes.push_str(&depends_on.join(", "));
+    }
+    if !extra.is_empty() {
+        let names: Vec<&str> = extra.iter().map(|(name, _)| name).collect();
+        notes.push_str("  extra ");
+        notes.push_str(&names.join(", "));
+    }
+    notes
 }
 
 fn body_cell(body: &[u8], headers: &Headers) -> String {
@@ -233,6 +251,7 @@ fn json_items<T>(items: &[Item<T>], op: impl Fn(&T, Position) -> Value) -> Vec<V
                 "position": Position::item(i).to_string(),
                 "id": group.id,
                 "part_headers": header_pairs(&group.part_headers),
+                "extra": extra_json(&group.extra),
                 "items": group
                     .operations
                     .iter()
@@ -256,11 +275,25 @@ fn header_pairs(headers: &Headers) -> Vec<[String; 2]> {
         .collect()
 }
 
+/// Extra members as an object of name to value: the JSON text as written, parsed.
+fn extra_json(extra: &Extra) -> Value {
+    let members = extra
+        .iter()
+        .map(|(name, json)| {
+            let value = serde_json::from_slice(json)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(json).into_owned()));
+            (name.to_owned(), value)
+        })
+        .collect();
+    Value::Object(members)
+}
+
 fn with_body(
     mut map: Map<String, Value>,
     headers: &Headers,
     part_headers: &Headers,
     body: &[u8],
+    extra: &Extra,
 ) -> Value {
     map.insert("headers".into(), json!(header_pairs(headers)));
     map.insert("part_headers".into(), json!(header_pairs(part_headers)));
@@ -272,6 +305,7 @@ fn with_body(
             json!(base64::engine::general_purpose::STANDARD.encode(body)),
         ),
     };
+    map.insert("extra".into(), extra_json(extra));
     Value::Object(map)
 }
 
@@ -282,7 +316,8 @@ fn request_json(r: &SubRequest, position: Position) -> Value {
     map.insert("id".into(), json!(r.id));
     map.insert("method".into(), json!(r.method.as_str()));
     map.insert("url".into(), json!(r.target));
-    with_body(map, &r.headers, &r.part_headers, &r.body)
+    map.insert("depends_on".into(), json!(r.depends_on));
+    with_body(map, &r.headers, &r.part_headers, &r.body, &r.extra)
 }
 
 fn response_json(r: &SubResponse, position: Position) -> Value {
@@ -292,5 +327,5 @@ fn response_json(r: &SubResponse, position: Position) -> Value {
     map.insert("id".into(), json!(r.id));
     map.insert("status".into(), json!(r.status.as_u16()));
     map.insert("reason".into(), json!(r.reason));
-    with_body(map, &r.headers, &r.part_headers, &r.body)
+    with_body(map, &r.headers, &r.part_headers, &r.body, &r.extra)
 }

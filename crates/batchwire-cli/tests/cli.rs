@@ -20,12 +20,17 @@ fn batchwire(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    // A usage error exits before reading: its closed input is not a failure here.
-    if let Err(e) = input.write_all(stdin.unwrap_or_default()) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    let stdin = stdin.unwrap_or_default().to_vec();
+    // Written beside the reading of the output, so that neither pipe fills up and blocks.
+    let writer = std::thread::spawn(move || {
+        // A usage error exits before reading: its closed input is not a failure here.
+        if let Err(e) = input.write_all(&stdin) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -433,4 +438,63 @@ fn empty_input_and_closed_output() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn limits_can_be_raised_and_lowered_from_the_command_line() {
+    // 16,384 parts: past the default of 10,000, read through standard input when raised.
+    let mut batch = Vec::new();
+    for _ in 0..16_384 {
+        batch.extend_from_slice(
+            b"--b\r\nContent-Type: application/http\r\n\r\nGET x HTTP/1.1\r\n\r\n\r\n",
+        );
+    }
+    batch.extend_from_slice(b"--b--\r\n");
+    let refused = batchwire(&["validate"], Some(&batch));
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("10000"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let raised = batchwire(&["inspect", "-", "--max-parts", "20000"], Some(&batch));
+    assert!(raised.status.success(), "{}", text(&raised.stderr));
+    assert!(
+        text(&raised.stdout).ends_with(
+            "request batch (multipart, boundary \"b\"): 16384 operations in 16384 items\n"
+        )
+    );
+    let small = batchwire(
+        &["validate", "--max-body-bytes", "3"],
+        Some(b"--b\r\nContent-Type: application/http\r\n\r\nPOST x HTTP/1.1\r\n\r\nabcd\r\n--b--\r\n"),
+    );
+    assert_eq!(small.status.code(), Some(1));
+    let headers = batchwire(
+        &["validate", "--max-header-bytes", "10"],
+        Some(b"--b\r\nContent-Type: application/http\r\n\r\nGET x HTTP/1.1\r\n\r\n\r\n--b--\r\n"),
+    );
+    assert_eq!(headers.status.code(), Some(1));
+}
+
+#[test]
+fn inspect_shows_dependencies_and_extra_members() {
+    let request = br#"{"requests":[{"id":"a","method":"get","url":"A"},{"id":"b","method":"get","url":"B","dependsOn":["a"],"if":"$a/$succeeded"}],"@trace":"t1"}"#;
+    let out = batchwire(&["inspect"], Some(request));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "1     GET     A                                        id a     0 B\n\
+         2     GET     B                                        id b     0 B  depends on a  extra if\n\
+         request batch (odata-json): 2 operations in 2 items\n"
+    );
+    let doc: Value =
+        serde_json::from_slice(&batchwire(&["inspect", "--json"], Some(request)).stdout).unwrap();
+    assert_eq!(doc["items"][1]["position"], "2");
+    assert_eq!(doc["items"][1]["depends_on"], serde_json::json!(["a"]));
+    assert_eq!(
+        doc["items"][1]["extra"],
+        serde_json::json!({"if": "$a/$succeeded"})
+    );
+    assert_eq!(doc["items"][0]["depends_on"], serde_json::json!([]));
+    assert_eq!(doc["items"][0]["extra"], serde_json::json!({}));
 }
