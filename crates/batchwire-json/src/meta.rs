@@ -35,16 +35,11 @@ const REQUEST_MEMBERS: &[&str] = &[
 ];
 
 pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessage, ParseError> {
-    let elements = match top {
-        Top::Array(elements) => elements,
-        Top::Object(object) => {
-            return Err(r.error_at_offset(
-                K::Json,
-                object.offset,
-                "expected a Meta Graph batch (an array of operations or responses), found an object",
-            ));
-        }
-    };
+    let elements = r.array_top(
+        top,
+        K::Json,
+        "expected a Meta Graph batch (an array of operations or responses), found an object",
+    )?;
     // The first entry that is not null says requests or responses; all null is responses
     // (every one omitted).
     let root = Path::Root;
@@ -80,10 +75,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             if let Some(body) = object.take("body").filter(|b| !is_null(b)) {
                 sub.body = r.share(string_body(r, body, &at.key("body"))?);
             }
-            for (name, value) in object.rest() {
-                r.unknown_member(name, value, &at, false)?;
-                sub.extra.push(name, r.raw_bytes(value));
-            }
+            r.keep_rest(&object, &at, false, &mut sub.extra)?;
             batch.push(sub);
         }
         return Ok(BatchMessage::Response(batch));
@@ -192,10 +184,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             r.string(files, &at.key("attached_files"))?;
             sub.extra.push("attached_files", r.raw_bytes(files));
         }
-        for (name, value) in object.rest() {
-            r.unknown_member(name, value, &at, true)?;
-            sub.extra.push(name, r.raw_bytes(value));
-        }
+        r.keep_rest(&object, &at, true, &mut sub.extra)?;
         batch.push(sub);
     }
     Ok(BatchMessage::Request(batch))

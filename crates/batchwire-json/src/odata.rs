@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::body::{is_json, media_kind};
 use crate::method::{self, Methods};
-use crate::read::{At, Object, Path, Reader, Shown, Top, is_null};
+use crate::read::{At, Path, Reader, Shown, Top, is_null};
 use crate::write::{EncodeError, Encoded, Out, Site, WriteOptions, ids_for, options_lost};
 use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
@@ -104,25 +104,19 @@ pub(crate) fn decode<'a>(
     top: Top<'a>,
     profile: Profile,
 ) -> Result<BatchMessage, ParseError> {
-    let mut top = match top {
-        Top::Object(object) => object,
-        Top::Array(_) => {
-            return Err(r.error_at_offset(
-                K::Json,
-                r.top_offset(),
-                format!(
-                    "expected {} batch object with \"requests\" or \"responses\", found an array",
-                    profile.name()
-                ),
-            ));
-        }
-    };
+    let mut top = r.object_top(
+        top,
+        format_args!(
+            "{} batch object with \"requests\" or \"responses\"",
+            profile.name()
+        ),
+    )?;
     let root = Path::Root;
     if let Some(raw) = top.take("requests") {
         r.kind_at = Some(r.offset(raw));
         let path = root.key("requests");
-        let batch = requests(r, raw, &path, profile)?;
-        let batch = top_extra(r, &top, batch, true)?;
+        let mut batch = requests(r, raw, &path, profile)?;
+        r.keep_rest_defined(&top, &root, true, &mut batch.extra, is_annotation)?;
         Ok(BatchMessage::Request(batch))
     } else if let Some(raw) = top.take("responses") {
         r.kind_at = Some(r.offset(raw));
@@ -140,27 +134,11 @@ pub(crate) fn decode<'a>(
                 batch.options.next_link = Some(r.string(link, &root.key(name))?.into_owned());
             }
         }
-        let batch = top_extra(r, &top, batch, false)?;
+        r.keep_rest_defined(&top, &root, false, &mut batch.extra, is_annotation)?;
         Ok(BatchMessage::Response(batch))
     } else {
         Err(r.missing(&top, &root, "requests", "or \"responses\", the batch"))
     }
-}
-
-/// Keeps the top-level members the model does not name.
-fn top_extra<'a, T>(
-    r: &mut Reader<'a>,
-    top: &Object<'a>,
-    mut batch: Batch<T>,
-    request: bool,
-) -> Result<Batch<T>, ParseError> {
-    for (name, raw) in top.rest() {
-        if !is_annotation(name) {
-            r.unknown_member(name, raw, &Path::Root, request)?;
-        }
-        batch.extra.push(name, r.raw_bytes(raw));
-    }
-    Ok(batch)
 }
 
 fn requests<'a>(
@@ -261,12 +239,9 @@ fn request<'a>(
             }
         }
     }
-    for (name, value) in object.rest() {
-        if name != "if" && !is_annotation(name) {
-            r.unknown_member(name, value, path, true)?;
-        }
-        sub.extra.push(name, r.raw_bytes(value));
-    }
+    r.keep_rest_defined(&object, path, true, &mut sub.extra, |name| {
+        name == "if" || is_annotation(name)
+    })?;
     Ok(Read {
         op: sub,
         path_index: index,
@@ -310,12 +285,7 @@ fn responses<'a>(
             }
             _ => None,
         };
-        for (name, value) in object.rest() {
-            if !is_annotation(name) {
-                r.unknown_member(name, value, &at, false)?;
-            }
-            sub.extra.push(name, r.raw_bytes(value));
-        }
+        r.keep_rest_defined(&object, &at, false, &mut sub.extra, is_annotation)?;
         read.push(Read {
             op: sub,
             path_index: i,

@@ -36,43 +36,17 @@ const REFERENCES: ReferenceSyntax = ReferenceSyntax {
     opener: "@{",
 };
 
-fn object_top<'a>(r: &Reader<'a>, top: Top<'a>, what: &str) -> Result<Object<'a>, ParseError> {
-    match top {
-        Top::Object(object) => Ok(object),
-        Top::Array(_) => Err(r.error_at_offset(
-            K::Json,
-            r.top_offset(),
-            format!("expected a {what} object, found an array"),
-        )),
-    }
-}
-
 /// `referenceId`: letters, digits and `_`, starting with a letter or digit.
 fn is_reference_id(id: &str) -> bool {
     id.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Keeps the members the model does not name.
-fn keep_rest<'a>(
-    r: &mut Reader<'a>,
-    object: &Object<'a>,
-    path: &Path<'_>,
-    request: bool,
-    extra: &mut batchwire_core::Extra,
-) -> Result<(), ParseError> {
-    for (name, value) in object.rest() {
-        r.unknown_member(name, value, path, request)?;
-        extra.push(name, r.raw_bytes(value));
-    }
-    Ok(())
-}
-
 pub(crate) fn decode_composite<'a>(
     r: &mut Reader<'a>,
     top: Top<'a>,
 ) -> Result<BatchMessage, ParseError> {
-    let mut top = object_top(r, top, "Salesforce Composite")?;
+    let mut top = r.object_top(top, "a Salesforce Composite object")?;
     let root = Path::Root;
     if let Some(raw) = top.take("compositeRequest") {
         r.kind_at = Some(r.offset(raw));
@@ -93,7 +67,7 @@ pub(crate) fn decode_composite<'a>(
         } else {
             batch.items = ops.into_iter().map(Item::Operation).collect();
         }
-        keep_rest(r, &top, &root, true, &mut batch.extra)?;
+        r.keep_rest(&top, &root, true, &mut batch.extra)?;
         Ok(BatchMessage::Request(batch))
     } else if let Some(raw) = top.take("compositeResponse") {
         r.kind_at = Some(r.offset(raw));
@@ -102,7 +76,7 @@ pub(crate) fn decode_composite<'a>(
         for op in results(r, raw, &path)? {
             batch.push(op);
         }
-        keep_rest(r, &top, &root, false, &mut batch.extra)?;
+        r.keep_rest(&top, &root, false, &mut batch.extra)?;
         Ok(BatchMessage::Response(batch))
     } else {
         Err(r.missing(
@@ -186,7 +160,7 @@ fn subrequests<'a>(
                 ));
             }
         }
-        keep_rest(r, &object, &at, true, &mut sub.extra)?;
+        r.keep_rest(&object, &at, true, &mut sub.extra)?;
         // References: in the URL (exact offsets when it holds no escape) and anywhere in the
         // body's JSON text (only strings can hold `@{`).
         let mut texts = vec![Scanned {
@@ -261,7 +235,7 @@ fn results<'a>(
         if let Some(body) = object.take("body") {
             sub.body = r.body_json(body)?;
         }
-        keep_rest(r, &object, &at, false, &mut sub.extra)?;
+        r.keep_rest(&object, &at, false, &mut sub.extra)?;
         out.push(sub);
     }
     Ok(out)
@@ -271,7 +245,7 @@ pub(crate) fn decode_batch<'a>(
     r: &mut Reader<'a>,
     top: Top<'a>,
 ) -> Result<BatchMessage, ParseError> {
-    let mut top = object_top(r, top, "Salesforce Composite Batch")?;
+    let mut top = r.object_top(top, "a Salesforce Composite Batch object")?;
     let root = Path::Root;
     if let Some(raw) = top.take("batchRequests") {
         r.kind_at = Some(r.offset(raw));
@@ -328,10 +302,10 @@ pub(crate) fn decode_batch<'a>(
                 }
                 (None, None) => {}
             }
-            keep_rest(r, &object, &at, true, &mut sub.extra)?;
+            r.keep_rest(&object, &at, true, &mut sub.extra)?;
             batch.push(sub);
         }
-        keep_rest(r, &top, &root, true, &mut batch.extra)?;
+        r.keep_rest(&top, &root, true, &mut batch.extra)?;
         Ok(BatchMessage::Request(batch))
     } else if let Some(raw) = top.take("results") {
         r.kind_at = Some(r.offset(raw));
@@ -351,11 +325,11 @@ pub(crate) fn decode_batch<'a>(
             if let Some(body) = object.take("result") {
                 sub.body = r.body_json(body)?;
             }
-            keep_rest(r, &object, &at, false, &mut sub.extra)?;
+            r.keep_rest(&object, &at, false, &mut sub.extra)?;
             batch.push(sub);
         }
         check_has_errors(r, &batch, has_errors_raw)?;
-        keep_rest(r, &top, &root, false, &mut batch.extra)?;
+        r.keep_rest(&top, &root, false, &mut batch.extra)?;
         Ok(BatchMessage::Response(batch))
     } else {
         Err(r.missing(
@@ -395,7 +369,7 @@ pub(crate) fn decode_graph<'a>(
     r: &mut Reader<'a>,
     top: Top<'a>,
 ) -> Result<BatchMessage, ParseError> {
-    let mut top = object_top(r, top, "Salesforce Composite Graph")?;
+    let mut top = r.object_top(top, "a Salesforce Composite Graph object")?;
     let root = Path::Root;
     let raw = top
         .take("graphs")
@@ -438,16 +412,11 @@ pub(crate) fn decode_graph<'a>(
                 r.boolean(ok, &at.key("isSuccessful"))?;
                 group.extra.push("isSuccessful", r.raw_bytes(ok));
             }
-            keep_rest(r, &object, &at, false, &mut group.extra)?;
-            for (name, value) in gr.rest() {
-                r.unknown_member(name, value, &gat, false)?;
-                group
-                    .extra
-                    .push(format!("graphResponse/{name}"), r.raw_bytes(value));
-            }
+            r.keep_rest(&object, &at, false, &mut group.extra)?;
+            r.keep_rest_under("graphResponse/", &gr, &gat, false, &mut group.extra)?;
             batch.push_group(group);
         }
-        keep_rest(r, &top, &root, false, &mut batch.extra)?;
+        r.keep_rest(&top, &root, false, &mut batch.extra)?;
         Ok(BatchMessage::Response(batch))
     } else {
         let mut batch = Batch::new();
@@ -469,10 +438,10 @@ pub(crate) fn decode_graph<'a>(
             )?;
             let ops = subrequests(r, elements, &rat)?;
             let mut group = AtomicGroup::new(ops).with_id(id);
-            keep_rest(r, &object, &at, true, &mut group.extra)?;
+            r.keep_rest(&object, &at, true, &mut group.extra)?;
             batch.push_group(group);
         }
-        keep_rest(r, &top, &root, true, &mut batch.extra)?;
+        r.keep_rest(&top, &root, true, &mut batch.extra)?;
         Ok(BatchMessage::Request(batch))
     }
 }
@@ -507,7 +476,7 @@ pub(crate) fn decode_tree<'a>(
     r: &mut Reader<'a>,
     top: Top<'a>,
 ) -> Result<BatchMessage, ParseError> {
-    let mut top = object_top(r, top, "Salesforce sObject Tree response")?;
+    let mut top = r.object_top(top, "a Salesforce sObject Tree response object")?;
     let root = Path::Root;
     if let Some(records) = top.take("records") {
         return Err(r.error_at(
@@ -545,7 +514,7 @@ pub(crate) fn decode_tree<'a>(
         batch.push(sub);
     }
     check_has_errors(r, &batch, has_errors_raw)?;
-    keep_rest(r, &top, &root, false, &mut batch.extra)?;
+    r.keep_rest(&top, &root, false, &mut batch.extra)?;
     Ok(BatchMessage::Response(batch))
 }
 
@@ -553,16 +522,11 @@ pub(crate) fn decode_collections<'a>(
     r: &mut Reader<'a>,
     top: Top<'a>,
 ) -> Result<BatchMessage, ParseError> {
-    let elements = match top {
-        Top::Array(elements) => elements,
-        Top::Object(object) => {
-            return Err(r.error_at_offset(
-                K::UnexpectedMessageKind,
-                object.offset,
-                "expected an sObject Collections response (an array), found an object (a request's records are not batch operations)",
-            ));
-        }
-    };
+    let elements = r.array_top(
+        top,
+        K::UnexpectedMessageKind,
+        "expected an sObject Collections response (an array), found an object (a request's records are not batch operations)",
+    )?;
     let root = Path::Root;
     let raw_count = elements.len();
     if let Some(first) = elements.first() {

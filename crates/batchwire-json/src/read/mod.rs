@@ -13,7 +13,7 @@
 use std::fmt;
 
 use batchwire_core::{
-    Limits, MessageKind, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind,
+    Extra, Limits, MessageKind, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind,
 };
 use bytes::Bytes;
 use serde::de::{self, Deserialize};
@@ -508,6 +508,93 @@ impl<'a> Reader<'a> {
             kind: ToleranceKind::UnknownMember,
         });
         Ok(())
+    }
+
+    /// Keeps the members of `object` not taken, in wire order and as raw JSON, in `extra`;
+    /// each is an unknown member (see [`Reader::unknown_member`]).
+    pub(crate) fn keep_rest(
+        &mut self,
+        object: &Object<'a>,
+        path: &Path<'_>,
+        request: bool,
+        extra: &mut Extra,
+    ) -> Result<(), ParseError> {
+        self.keep_members(object, path, request, extra, "", |_| false)
+    }
+
+    /// As [`Reader::keep_rest`], each kept as `prefix` and its name: for the members of an
+    /// envelope or nested object, so that a writer puts them back where they were.
+    pub(crate) fn keep_rest_under(
+        &mut self,
+        prefix: &str,
+        object: &Object<'a>,
+        path: &Path<'_>,
+        request: bool,
+        extra: &mut Extra,
+    ) -> Result<(), ParseError> {
+        self.keep_members(object, path, request, extra, prefix, |_| false)
+    }
+
+    /// As [`Reader::keep_rest`], but a member that `defined` accepts (an extension the format
+    /// allows, such as an OData annotation) is kept without being reported.
+    pub(crate) fn keep_rest_defined(
+        &mut self,
+        object: &Object<'a>,
+        path: &Path<'_>,
+        request: bool,
+        extra: &mut Extra,
+        defined: fn(&str) -> bool,
+    ) -> Result<(), ParseError> {
+        self.keep_members(object, path, request, extra, "", defined)
+    }
+
+    fn keep_members(
+        &mut self,
+        object: &Object<'a>,
+        path: &Path<'_>,
+        request: bool,
+        extra: &mut Extra,
+        prefix: &str,
+        defined: fn(&str) -> bool,
+    ) -> Result<(), ParseError> {
+        for (name, value) in object.rest() {
+            if !defined(name) {
+                self.unknown_member(name, value, path, request)?;
+            }
+            extra.push(format!("{prefix}{name}"), self.raw_bytes(value));
+        }
+        Ok(())
+    }
+
+    /// The top level as an object; an array is an error at its start, `expected` naming
+    /// what the format wants (`a Salesforce Composite object`).
+    pub(crate) fn object_top(
+        &self,
+        top: Top<'a>,
+        expected: impl fmt::Display,
+    ) -> Result<Object<'a>, ParseError> {
+        match top {
+            Top::Object(object) => Ok(object),
+            Top::Array(_) => Err(self.error_at_offset(
+                K::Json,
+                self.top_offset(),
+                format!("expected {expected}, found an array"),
+            )),
+        }
+    }
+
+    /// The top level as an array; an object is an error of `kind` at its start, with
+    /// `message`.
+    pub(crate) fn array_top(
+        &self,
+        top: Top<'a>,
+        kind: K,
+        message: &str,
+    ) -> Result<Vec<&'a RawValue>, ParseError> {
+        match top {
+            Top::Array(elements) => Ok(elements),
+            Top::Object(object) => Err(self.error_at_offset(kind, object.offset, message)),
+        }
     }
 }
 
