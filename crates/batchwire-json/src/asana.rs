@@ -6,8 +6,7 @@ use batchwire_core::{
 
 use crate::method;
 use crate::read::{At, Path, Reader, Top, is_null};
-use crate::salesforce::request_lost;
-use crate::write::{EncodeError, Encoded, Out, Site, options_lost};
+use crate::write::{EncodeError, Encoded, Out, Site, options_lost, request_lost, response_lost};
 use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 /// Actions in one batch.
@@ -205,15 +204,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                     out.lost
                         .push((Site::Op(n), LossKind::Id { id: id.clone() }));
                 }
-                if op.omitted {
-                    out.lost.push((Site::Op(n), LossKind::Omitted));
-                }
-                if op.reason.is_some() {
-                    out.lost.push((Site::Op(n), LossKind::Reason));
-                }
-                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
-                }
+                response_lost(&mut out, op, n);
                 out.extra(&op.extra, &["body", "headers", "status_code"], Site::Op(n))?;
                 out.end_object();
             }

@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use crate::method;
 use crate::read::{At, Path, Reader, ReferenceSyntax, Scanned, Top, is_null, is_string};
 use crate::reference;
-use crate::write::{EncodeError, Encoded, Out, Site, options_lost};
+use crate::write::{EncodeError, Encoded, Out, Site, options_lost, too_many};
 use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 const REFERENCES: ReferenceSyntax = ReferenceSyntax {
@@ -239,13 +239,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
         MessageRef::Request(batch) => {
             let count = batch.operation_count();
             if count > MAX_OPERATIONS {
-                return Err(EncodeError::new(
-                    WriteErrorKind::TooManyOperations,
-                    None,
-                    format!(
-                        "expected at most {MAX_OPERATIONS} operations in a Meta Graph batch, found {count}"
-                    ),
-                ));
+                return Err(too_many(count, MAX_OPERATIONS, "Meta Graph"));
             }
             batch_lost(&mut out, batch);
             out.begin_array();
@@ -271,9 +265,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                 if !op.body.is_empty() {
                     out.member_str("body", text_body(&op.body, n)?);
                 }
-                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
-                }
+                out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
                 out.extra(&op.extra, REQUEST_MEMBERS, Site::Op(n))?;
                 out.end_object();
             }
@@ -305,9 +297,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                 if op.reason.is_some() {
                     out.lost.push((Site::Op(n), LossKind::Reason));
                 }
-                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
-                }
+                out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
                 out.extra(&op.extra, &["code", "headers", "body"], Site::Op(n))?;
                 out.end_object();
             }

@@ -718,10 +718,7 @@ fn encode_requests(
     let mut n = 0;
     for (item_index, item) in batch.items.iter().enumerate() {
         if let Item::Group(g) = item {
-            if crate::write::meaningful_part_headers(&g.part_headers, None) {
-                out.lost
-                    .push((Site::Item(item_index), LossKind::PartHeaders));
-            }
+            out.part_headers_lost(Site::Item(item_index), &g.part_headers, None);
             if !g.extra.is_empty() {
                 for (name, _) in g.extra.iter() {
                     out.lost.push((
@@ -775,9 +772,7 @@ fn encode_requests(
                 out.key("body");
                 out.body_by_media(&op.body, media_kind(&headers), n)?;
             }
-            if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                out.lost.push((Site::Op(n), LossKind::PartHeaders));
-            }
+            out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
             out.extra(&op.extra, REQUEST_MEMBERS, Site::Op(n))?;
             out.end_object();
             n += 1;
@@ -866,9 +861,7 @@ fn encode_responses(
             if op.reason.is_some() {
                 out.lost.push((Site::Op(n), LossKind::Reason));
             }
-            if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                out.lost.push((Site::Op(n), LossKind::PartHeaders));
-            }
+            out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
             out.extra(&op.extra, RESPONSE_MEMBERS, Site::Op(n))?;
             out.end_object();
             n += 1;

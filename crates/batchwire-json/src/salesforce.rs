@@ -14,7 +14,10 @@ use serde_json::value::RawValue;
 use crate::method;
 use crate::read::{At, Object, Path, Reader, ReferenceSyntax, Scanned, Shown, Top, is_null};
 use crate::reference;
-use crate::write::{EncodeError, Encoded, Out, Site, WriteOptions, ids_for, options_lost};
+use crate::write::{
+    EncodeError, Encoded, Out, Site, WriteOptions, id_and_headers_lost, ids_for, options_lost,
+    request_lost, response_lost, too_many,
+};
 use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 /// Subrequests in one `/composite` call.
@@ -558,9 +561,7 @@ fn groups_lost<T>(out: &mut Out, batch: &Batch<T>) {
     for (item, entry) in batch.items.iter().enumerate() {
         if let Item::Group(g) = entry {
             out.lost.push((Site::Item(item), LossKind::Group));
-            if crate::write::meaningful_part_headers(&g.part_headers, None) {
-                out.lost.push((Site::Item(item), LossKind::PartHeaders));
-            }
+            out.part_headers_lost(Site::Item(item), &g.part_headers, None);
         }
     }
 }
@@ -629,14 +630,6 @@ pub(crate) fn encode_composite(
     Ok(out.finish(message))
 }
 
-fn too_many(count: usize, max: usize, format: &str) -> EncodeError {
-    EncodeError::new(
-        WriteErrorKind::TooManyOperations,
-        None,
-        format!("expected at most {max} operations in a {format} batch, found {count}"),
-    )
-}
-
 /// Writes Composite subrequests; `first` is the position of the first among all operations.
 fn write_subrequests(
     out: &mut Out,
@@ -699,9 +692,7 @@ fn write_subrequests(
                     .push((Site::Op(n), LossKind::Dependency { on: dep.clone() }));
             }
         }
-        if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-            out.lost.push((Site::Op(n), LossKind::PartHeaders));
-        }
+        out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
         out.extra(&op.extra, SUBREQUEST_MEMBERS, Site::Op(n))?;
         out.end_object();
     }
@@ -749,18 +740,6 @@ fn write_results(
     }
     out.end_array();
     Ok(())
-}
-
-fn response_lost(out: &mut Out, op: &SubResponse, n: usize) {
-    if op.omitted {
-        out.lost.push((Site::Op(n), LossKind::Omitted));
-    }
-    if op.reason.is_some() {
-        out.lost.push((Site::Op(n), LossKind::Reason));
-    }
-    if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-        out.lost.push((Site::Op(n), LossKind::PartHeaders));
-    }
 }
 
 pub(crate) fn encode_batch(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
@@ -812,18 +791,7 @@ pub(crate) fn encode_batch(message: MessageRef<'_>) -> Result<Encoded, EncodeErr
                 out.number(op.status.as_u16());
                 out.key("result");
                 out.body_json(&op.body, n)?;
-                if let Some(id) = &op.id {
-                    out.lost
-                        .push((Site::Op(n), LossKind::Id { id: id.clone() }));
-                }
-                for h in &op.headers {
-                    out.lost.push((
-                        Site::Op(n),
-                        LossKind::Header {
-                            name: h.name_str().into_owned(),
-                        },
-                    ));
-                }
+                id_and_headers_lost(&mut out, op.id.as_ref(), &op.headers, n);
                 response_lost(&mut out, op, n);
                 out.extra(&op.extra, &["statusCode", "result"], Site::Op(n))?;
                 out.end_object();
@@ -842,29 +810,6 @@ fn has_errors(batch: &Batch<SubResponse>) -> bool {
         .options
         .has_errors
         .unwrap_or_else(|| batch.operations().any(|op| op.status.as_u16() >= 400))
-}
-
-/// Reports what a request carries that a format without ids, headers or dependencies loses.
-pub(crate) fn request_lost(out: &mut Out, op: &SubRequest, n: usize) {
-    if let Some(id) = &op.id {
-        out.lost
-            .push((Site::Op(n), LossKind::Id { id: id.clone() }));
-    }
-    for h in &op.headers {
-        out.lost.push((
-            Site::Op(n),
-            LossKind::Header {
-                name: h.name_str().into_owned(),
-            },
-        ));
-    }
-    for dep in &op.depends_on {
-        out.lost
-            .push((Site::Op(n), LossKind::Dependency { on: dep.clone() }));
-    }
-    if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-        out.lost.push((Site::Op(n), LossKind::PartHeaders));
-    }
 }
 
 pub(crate) fn encode_graph(
@@ -904,9 +849,7 @@ pub(crate) fn encode_graph(
                 let ops: Vec<&SubRequest> = entry.operations().iter().collect();
                 write_subrequests(&mut out, &ops, n, &[], options)?;
                 if let Item::Group(g) = entry {
-                    if crate::write::meaningful_part_headers(&g.part_headers, None) {
-                        out.lost.push((Site::Item(item), LossKind::PartHeaders));
-                    }
+                    out.part_headers_lost(Site::Item(item), &g.part_headers, None);
                     out.extra(&g.extra, &["graphId", "compositeRequest"], Site::Item(item))?;
                 }
                 out.end_object();
