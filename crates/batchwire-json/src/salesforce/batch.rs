@@ -7,7 +7,7 @@ use batchwire_core::{
 };
 use http::Method;
 
-use super::{check_has_errors, groups_lost, has_errors};
+use super::{begin_results, check_has_errors, end_results, groups_lost};
 use crate::method;
 use crate::read::{At, Path, Reader, Top, is_null};
 use crate::write::{
@@ -153,13 +153,7 @@ pub(crate) fn encode_batch(message: MessageRef<'_>) -> Result<Encoded, EncodeErr
             out.end_object();
         }
         MessageRef::Response(batch) => {
-            options_lost(&mut out, batch, &["has_errors"]);
-            groups_lost(&mut out, batch);
-            out.begin_object();
-            out.key("hasErrors");
-            out.boolean(has_errors(batch));
-            out.key("results");
-            out.begin_array();
+            begin_results(&mut out, batch);
             for (n, op) in batch.operations().enumerate() {
                 out.element();
                 out.begin_object();
@@ -172,9 +166,7 @@ pub(crate) fn encode_batch(message: MessageRef<'_>) -> Result<Encoded, EncodeErr
                 out.extra(&op.extra, &["statusCode", "result"], Site::Op(n))?;
                 out.end_object();
             }
-            out.end_array();
-            out.extra(&batch.extra, &["hasErrors", "results"], Site::Batch)?;
-            out.end_object();
+            end_results(&mut out, batch)?;
         }
     }
     Ok(out.finish(message))

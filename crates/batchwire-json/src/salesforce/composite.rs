@@ -304,14 +304,13 @@ pub(super) fn write_subrequests(
     taken: &[&str],
     options: &WriteOptions,
 ) -> Result<(), EncodeError> {
-    let mut lost = Vec::new();
-    let ids = ids_for(
+    let ids = reference_ids(
+        out,
         &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
         taken,
+        first,
         options,
-        &mut lost,
     )?;
-    out.lost.extend(lost.into_iter().map(|l| shift(l, first)));
     out.begin_array();
     for (k, op) in ops.iter().enumerate() {
         let n = first + k;
@@ -366,6 +365,21 @@ pub(super) fn write_subrequests(
     Ok(())
 }
 
+/// referenceIds for a run of operations, the first of them at `first` among all: the model's,
+/// or invented ones (reported at their place in the batch).
+fn reference_ids<'m>(
+    out: &mut Out,
+    ids: &[Option<&'m str>],
+    taken: &[&'m str],
+    first: usize,
+    options: &WriteOptions,
+) -> Result<Vec<Cow<'m, str>>, EncodeError> {
+    let mut lost = Vec::new();
+    let ids = ids_for(ids, taken, options, &mut lost)?;
+    out.lost.extend(lost.into_iter().map(|l| shift(l, first)));
+    Ok(ids)
+}
+
 /// Moves an operation position reported for a slice to its position in the batch.
 fn shift((site, kind): (Site, LossKind), by: usize) -> (Site, LossKind) {
     match site {
@@ -381,14 +395,13 @@ pub(super) fn write_results(
     first: usize,
     options: &WriteOptions,
 ) -> Result<(), EncodeError> {
-    let mut lost = Vec::new();
-    let ids = ids_for(
+    let ids = reference_ids(
+        out,
         &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
         &[],
+        first,
         options,
-        &mut lost,
     )?;
-    out.lost.extend(lost.into_iter().map(|l| shift(l, first)));
     out.begin_array();
     for (k, op) in ops.iter().enumerate() {
         let n = first + k;

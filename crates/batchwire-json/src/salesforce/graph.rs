@@ -147,17 +147,7 @@ pub(crate) fn encode_graph(
             let names = graph_names(batch);
             let mut n = 0;
             for (item, entry) in batch.items.iter().enumerate() {
-                out.element();
-                out.begin_object();
-                out.member_str("graphId", &names[item]);
-                if let Item::Operation(_) = entry {
-                    out.lost.push((
-                        Site::Op(n),
-                        LossKind::GroupInvented {
-                            id: names[item].clone(),
-                        },
-                    ));
-                }
+                begin_graph(&mut out, &names[item], entry, n);
                 out.key("compositeRequest");
                 let ops: Vec<&SubRequest> = entry.operations().iter().collect();
                 write_subrequests(&mut out, &ops, n, &[], options)?;
@@ -181,17 +171,7 @@ pub(crate) fn encode_graph(
             let mut n = 0;
             for (item, entry) in batch.items.iter().enumerate() {
                 let ops: Vec<&SubResponse> = entry.operations().iter().collect();
-                out.element();
-                out.begin_object();
-                out.member_str("graphId", &names[item]);
-                if let Item::Operation(_) = entry {
-                    out.lost.push((
-                        Site::Op(n),
-                        LossKind::GroupInvented {
-                            id: names[item].clone(),
-                        },
-                    ));
-                }
+                begin_graph(&mut out, &names[item], entry, n);
                 out.key("graphResponse");
                 out.begin_object();
                 out.key("compositeResponse");
@@ -229,6 +209,22 @@ pub(crate) fn encode_graph(
         }
     }
     Ok(out.finish(message))
+}
+
+/// Opens a graph's object with its graphId. An operation outside any group is written as a
+/// graph of its own, under an invented name that the report gives.
+fn begin_graph<T>(out: &mut Out, name: &str, entry: &Item<T>, n: usize) {
+    out.element();
+    out.begin_object();
+    out.member_str("graphId", name);
+    if let Item::Operation(_) = entry {
+        out.lost.push((
+            Site::Op(n),
+            LossKind::GroupInvented {
+                id: name.to_owned(),
+            },
+        ));
+    }
 }
 
 /// A graphId for every item: the group's name, or an invented `graph<N>`.

@@ -9,7 +9,7 @@ use batchwire_core::{
 use serde_json::value::RawValue;
 
 use crate::read::Reader;
-use crate::write::{Out, Site};
+use crate::write::{EncodeError, Out, Site, options_lost};
 
 mod batch;
 mod composite;
@@ -42,6 +42,26 @@ fn check_has_errors<'a>(
             )
         })?;
     }
+    Ok(())
+}
+
+/// Opens `{"hasErrors": ..., "results": [`, the envelope of Composite Batch and sObject Tree
+/// responses, reporting the options and groups it cannot carry.
+fn begin_results(out: &mut Out, batch: &Batch<SubResponse>) {
+    options_lost(out, batch, &["has_errors"]);
+    groups_lost(out, batch);
+    out.begin_object();
+    out.key("hasErrors");
+    out.boolean(has_errors(batch));
+    out.key("results");
+    out.begin_array();
+}
+
+/// Closes what [`begin_results`] opened, with the batch's extra members.
+fn end_results(out: &mut Out, batch: &Batch<SubResponse>) -> Result<(), EncodeError> {
+    out.end_array();
+    out.extra(&batch.extra, &["hasErrors", "results"], Site::Batch)?;
+    out.end_object();
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use batchwire_core::{
 };
 use http::StatusCode;
 
-use super::{check_has_errors, groups_lost, has_errors};
+use super::{begin_results, check_has_errors, end_results, groups_lost};
 use crate::read::{Path, Reader, Shown, Top, is_null};
 use crate::write::{EncodeError, Encoded, Out, Site, options_lost, response_lost};
 
@@ -105,13 +105,7 @@ pub(crate) fn encode_tree(message: MessageRef<'_>) -> Result<Encoded, EncodeErro
         return Err(no_requests("sObject Tree"));
     };
     let mut out = Out::new();
-    options_lost(&mut out, batch, &["has_errors"]);
-    groups_lost(&mut out, batch);
-    out.begin_object();
-    out.key("hasErrors");
-    out.boolean(has_errors(batch));
-    out.key("results");
-    out.begin_array();
+    begin_results(&mut out, batch);
     for (n, op) in batch.operations().enumerate() {
         out.element();
         if op.body.first() == Some(&b'{') && crate::body::is_json(&op.body) {
@@ -135,9 +129,7 @@ pub(crate) fn encode_tree(message: MessageRef<'_>) -> Result<Encoded, EncodeErro
         }
         response_lost(&mut out, op, n);
     }
-    out.end_array();
-    out.extra(&batch.extra, &["hasErrors", "results"], Site::Batch)?;
-    out.end_object();
+    end_results(&mut out, batch)?;
     Ok(out.finish(message))
 }
 
