@@ -6,8 +6,7 @@ use batchwire_core::{
 
 use crate::method;
 use crate::read::{At, Path, Reader, Top, is_null};
-use crate::salesforce::request_lost;
-use crate::write::{EncodeError, Encoded, Out, Site, options_lost};
+use crate::write::{EncodeError, Encoded, Out, Site, options_lost, request_lost, response_lost};
 use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 /// Actions in one batch.
@@ -18,16 +17,7 @@ pub(crate) const MAX_ACTIONS: usize = 10;
 const DATA_PREFIX: &str = "data/";
 
 pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessage, ParseError> {
-    let mut top = match top {
-        Top::Object(object) => object,
-        Top::Array(_) => {
-            return Err(r.error_at_offset(
-                K::Json,
-                r.top_offset(),
-                "expected an Asana batch object with \"data\", found an array",
-            ));
-        }
-    };
+    let mut top = r.object_top(top, "an Asana batch object with \"data\"")?;
     let root = Path::Root;
     if top.has("actions") && !top.has("data") {
         return Err(r.error_at_offset(
@@ -58,16 +48,10 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             if let Some(body) = object.take("body") {
                 sub.body = r.body_json(body)?;
             }
-            for (name, value) in object.rest() {
-                r.unknown_member(name, value, &at, false)?;
-                sub.extra.push(name, r.raw_bytes(value));
-            }
+            r.keep_rest(&object, &at, false, &mut sub.extra)?;
             batch.push(sub);
         }
-        for (name, value) in top.rest() {
-            r.unknown_member(name, value, &root, false)?;
-            batch.extra.push(name, r.raw_bytes(value));
-        }
+        r.keep_rest(&top, &root, false, &mut batch.extra)?;
         return Ok(BatchMessage::Response(batch));
     }
     let mut envelope = r.object(data, &dat)?;
@@ -119,22 +103,11 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             r.object(options, &at.key("options"))?;
             sub.extra.push("options", r.raw_bytes(options));
         }
-        for (name, value) in object.rest() {
-            r.unknown_member(name, value, &at, true)?;
-            sub.extra.push(name, r.raw_bytes(value));
-        }
+        r.keep_rest(&object, &at, true, &mut sub.extra)?;
         batch.push(sub);
     }
-    for (name, value) in envelope.rest() {
-        r.unknown_member(name, value, &dat, true)?;
-        batch
-            .extra
-            .push(format!("{DATA_PREFIX}{name}"), r.raw_bytes(value));
-    }
-    for (name, value) in top.rest() {
-        r.unknown_member(name, value, &root, true)?;
-        batch.extra.push(name, r.raw_bytes(value));
-    }
+    r.keep_rest_under(DATA_PREFIX, &envelope, &dat, true, &mut batch.extra)?;
+    r.keep_rest(&top, &root, true, &mut batch.extra)?;
     Ok(BatchMessage::Request(batch))
 }
 
@@ -231,15 +204,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                     out.lost
                         .push((Site::Op(n), LossKind::Id { id: id.clone() }));
                 }
-                if op.omitted {
-                    out.lost.push((Site::Op(n), LossKind::Omitted));
-                }
-                if op.reason.is_some() {
-                    out.lost.push((Site::Op(n), LossKind::Reason));
-                }
-                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
-                }
+                response_lost(&mut out, op, n);
                 out.extra(&op.extra, &["body", "headers", "status_code"], Site::Op(n))?;
                 out.end_object();
             }

@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 use crate::method;
 use crate::read::{At, Path, Reader, ReferenceSyntax, Scanned, Top, is_null, is_string};
 use crate::reference;
-use crate::write::{EncodeError, Encoded, Out, Site, options_lost};
+use crate::write::{EncodeError, Encoded, Out, Site, options_lost, too_many};
 use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
 
 const REFERENCES: ReferenceSyntax = ReferenceSyntax {
@@ -35,16 +35,11 @@ const REQUEST_MEMBERS: &[&str] = &[
 ];
 
 pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessage, ParseError> {
-    let elements = match top {
-        Top::Array(elements) => elements,
-        Top::Object(object) => {
-            return Err(r.error_at_offset(
-                K::Json,
-                object.offset,
-                "expected a Meta Graph batch (an array of operations or responses), found an object",
-            ));
-        }
-    };
+    let elements = r.array_top(
+        top,
+        K::Json,
+        "expected a Meta Graph batch (an array of operations or responses), found an object",
+    )?;
     // The first entry that is not null says requests or responses; all null is responses
     // (every one omitted).
     let root = Path::Root;
@@ -80,10 +75,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             if let Some(body) = object.take("body").filter(|b| !is_null(b)) {
                 sub.body = r.share(string_body(r, body, &at.key("body"))?);
             }
-            for (name, value) in object.rest() {
-                r.unknown_member(name, value, &at, false)?;
-                sub.extra.push(name, r.raw_bytes(value));
-            }
+            r.keep_rest(&object, &at, false, &mut sub.extra)?;
             batch.push(sub);
         }
         return Ok(BatchMessage::Response(batch));
@@ -192,10 +184,7 @@ pub(crate) fn decode<'a>(r: &mut Reader<'a>, top: Top<'a>) -> Result<BatchMessag
             r.string(files, &at.key("attached_files"))?;
             sub.extra.push("attached_files", r.raw_bytes(files));
         }
-        for (name, value) in object.rest() {
-            r.unknown_member(name, value, &at, true)?;
-            sub.extra.push(name, r.raw_bytes(value));
-        }
+        r.keep_rest(&object, &at, true, &mut sub.extra)?;
         batch.push(sub);
     }
     Ok(BatchMessage::Request(batch))
@@ -250,13 +239,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
         MessageRef::Request(batch) => {
             let count = batch.operation_count();
             if count > MAX_OPERATIONS {
-                return Err(EncodeError::new(
-                    WriteErrorKind::TooManyOperations,
-                    None,
-                    format!(
-                        "expected at most {MAX_OPERATIONS} operations in a Meta Graph batch, found {count}"
-                    ),
-                ));
+                return Err(too_many(count, MAX_OPERATIONS, "Meta Graph"));
             }
             batch_lost(&mut out, batch);
             out.begin_array();
@@ -282,9 +265,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                 if !op.body.is_empty() {
                     out.member_str("body", text_body(&op.body, n)?);
                 }
-                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
-                }
+                out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
                 out.extra(&op.extra, REQUEST_MEMBERS, Site::Op(n))?;
                 out.end_object();
             }
@@ -316,9 +297,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                 if op.reason.is_some() {
                     out.lost.push((Site::Op(n), LossKind::Reason));
                 }
-                if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                    out.lost.push((Site::Op(n), LossKind::PartHeaders));
-                }
+                out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
                 out.extra(&op.extra, &["code", "headers", "body"], Site::Op(n))?;
                 out.end_object();
             }

@@ -8,8 +8,8 @@ pub(crate) use batchwire_core::WriteOptions;
 pub(crate) use batchwire_core::Written as Encoded;
 
 use batchwire_core::{
-    Batch, Extra, Headers, Loss, LossKind, MessageRef, Position, WriteError, WriteErrorKind,
-    WriteReport,
+    Batch, Extra, Headers, Loss, LossKind, MessageRef, Position, SubRequest, SubResponse,
+    WriteError, WriteErrorKind, WriteReport,
 };
 use bytes::Bytes;
 use http::Method;
@@ -337,6 +337,19 @@ impl Out {
         }
         Encoded::new(headers, Bytes::from(self.buf), report)
     }
+
+    /// Reports part headers at `site` when they say more than the multipart framing (see
+    /// [`meaningful_part_headers`]).
+    pub(crate) fn part_headers_lost(
+        &mut self,
+        site: Site,
+        part_headers: &Headers,
+        id: Option<&str>,
+    ) {
+        if meaningful_part_headers(part_headers, id) {
+            self.lost.push((site, LossKind::PartHeaders));
+        }
+    }
 }
 
 /// Reports the batch options set in the model that a format has no member for: all but
@@ -354,6 +367,53 @@ pub(crate) fn options_lost<T>(out: &mut Out, batch: &Batch<T>, keep: &[&str]) {
         if set && !keep.contains(&name) {
             out.lost.push((Site::Batch, LossKind::Option { name }));
         }
+    }
+}
+
+/// More operations than a format takes in one batch.
+pub(crate) fn too_many(count: usize, max: usize, format: &str) -> EncodeError {
+    EncodeError::new(
+        WriteErrorKind::TooManyOperations,
+        None,
+        format!("expected at most {max} operations in a {format} batch, found {count}"),
+    )
+}
+
+/// Reports what a request carries that a format without ids, headers or dependencies loses.
+pub(crate) fn request_lost(out: &mut Out, op: &SubRequest, n: usize) {
+    id_and_headers_lost(out, op.id.as_ref(), &op.headers, n);
+    for dep in &op.depends_on {
+        out.lost
+            .push((Site::Op(n), LossKind::Dependency { on: dep.clone() }));
+    }
+    out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
+}
+
+/// Reports what a response carries that a format without omitted responses, reason phrases
+/// or part headers loses.
+pub(crate) fn response_lost(out: &mut Out, op: &SubResponse, n: usize) {
+    if op.omitted {
+        out.lost.push((Site::Op(n), LossKind::Omitted));
+    }
+    if op.reason.is_some() {
+        out.lost.push((Site::Op(n), LossKind::Reason));
+    }
+    out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
+}
+
+/// Reports an operation's id and each of its headers, for a format that has neither.
+pub(crate) fn id_and_headers_lost(out: &mut Out, id: Option<&String>, headers: &Headers, n: usize) {
+    if let Some(id) = id {
+        out.lost
+            .push((Site::Op(n), LossKind::Id { id: id.clone() }));
+    }
+    for h in headers {
+        out.lost.push((
+            Site::Op(n),
+            LossKind::Header {
+                name: h.name_str().into_owned(),
+            },
+        ));
     }
 }
 
@@ -448,7 +508,7 @@ pub(crate) fn ids_for<'m>(
 /// `Content-Type` of `application/http` or `multipart/*`, a `Content-Transfer-Encoding`, a
 /// `Content-Length`, `MIME-Version`, and a `Content-ID` equal to the operation's id carry
 /// nothing a JSON format loses.
-pub(crate) fn meaningful_part_headers(part_headers: &Headers, id: Option<&str>) -> bool {
+fn meaningful_part_headers(part_headers: &Headers, id: Option<&str>) -> bool {
     part_headers.iter().any(|h| {
         let value = h.value().trim_ascii();
         let framing_type = || {

@@ -1,5 +1,5 @@
-//! OData 4.01 JSON batch (`{"requests": [...]}` / `{"responses": [...]}`), and Microsoft
-//! Graph's profile of it.
+//! Reading OData JSON and Graph batches: requests and responses, ids, atomicity groups,
+//! `dependsOn` and the `$<id>` references that must agree with it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -11,36 +11,9 @@ use batchwire_core::{
 use http::Method;
 use serde_json::value::RawValue;
 
-use crate::body::{is_json, media_kind};
-use crate::method::{self, Methods};
-use crate::read::{At, Object, Path, Reader, Shown, Top, is_null};
-use crate::write::{EncodeError, Encoded, Out, Site, WriteOptions, ids_for, options_lost};
-use batchwire_core::{LossKind, MessageRef, WriteErrorKind};
-
-/// Which rules apply on top of the JSON shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Profile {
-    /// OData JSON Format 4.01, section 19.
-    Odata,
-    /// Microsoft Graph `$batch`: ids compared case-insensitively, at most 20 requests, a
-    /// Content-Type on every request with a body.
-    Graph,
-}
-
-/// Graph answers 400 to a batch of more than 20 requests.
-pub(crate) const GRAPH_MAX_REQUESTS: usize = 20;
-
-const REQUEST_MEMBERS: &[&str] = &[
-    "id",
-    "method",
-    "url",
-    "headers",
-    "body",
-    "atomicityGroup",
-    "dependsOn",
-];
-const RESPONSE_MEMBERS: &[&str] = &["id", "status", "headers", "body", "atomicityGroup"];
-const NEXT_LINKS: &[&str] = &["@nextLink", "@odata.nextLink", "nextLink"];
+use super::{GRAPH_MAX_REQUESTS, NEXT_LINKS, Profile, url_reference};
+use crate::body::media_kind;
+use crate::read::{At, Path, Reader, Shown, Top, is_null};
 
 /// Instance annotations (`@ns.term`, `member@ns.term`) are OData's only extension members.
 fn is_annotation(name: &str) -> bool {
@@ -53,40 +26,6 @@ fn is_request_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-}
-
-impl Profile {
-    /// Whether two ids or group names are the same for the profile: as written, or (Graph)
-    /// without regard to case.
-    fn same_id(self, a: &str, b: &str) -> bool {
-        match self {
-            Profile::Odata => a == b,
-            Profile::Graph => a.eq_ignore_ascii_case(b),
-        }
-    }
-
-    /// An id or group name as the profile compares it: as written, or (Graph) lower case.
-    fn key(self, id: &str) -> Cow<'_, str> {
-        match self {
-            Profile::Odata => Cow::Borrowed(id),
-            Profile::Graph => Cow::Owned(id.to_ascii_lowercase()),
-        }
-    }
-
-    /// OData allows the five methods of section 11.7 in any case; Graph any method token.
-    fn methods(self) -> &'static Methods {
-        match self {
-            Profile::Odata => &method::ODATA,
-            Profile::Graph => &method::GRAPH,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Profile::Odata => "an OData JSON",
-            Profile::Graph => "a Microsoft Graph",
-        }
-    }
 }
 
 /// One request as read, with where its members were for later checks.
@@ -104,25 +43,19 @@ pub(crate) fn decode<'a>(
     top: Top<'a>,
     profile: Profile,
 ) -> Result<BatchMessage, ParseError> {
-    let mut top = match top {
-        Top::Object(object) => object,
-        Top::Array(_) => {
-            return Err(r.error_at_offset(
-                K::Json,
-                r.top_offset(),
-                format!(
-                    "expected {} batch object with \"requests\" or \"responses\", found an array",
-                    profile.name()
-                ),
-            ));
-        }
-    };
+    let mut top = r.object_top(
+        top,
+        format_args!(
+            "{} batch object with \"requests\" or \"responses\"",
+            profile.name()
+        ),
+    )?;
     let root = Path::Root;
     if let Some(raw) = top.take("requests") {
         r.kind_at = Some(r.offset(raw));
         let path = root.key("requests");
-        let batch = requests(r, raw, &path, profile)?;
-        let batch = top_extra(r, &top, batch, true)?;
+        let mut batch = requests(r, raw, &path, profile)?;
+        r.keep_rest_defined(&top, &root, true, &mut batch.extra, is_annotation)?;
         Ok(BatchMessage::Request(batch))
     } else if let Some(raw) = top.take("responses") {
         r.kind_at = Some(r.offset(raw));
@@ -140,27 +73,11 @@ pub(crate) fn decode<'a>(
                 batch.options.next_link = Some(r.string(link, &root.key(name))?.into_owned());
             }
         }
-        let batch = top_extra(r, &top, batch, false)?;
+        r.keep_rest_defined(&top, &root, false, &mut batch.extra, is_annotation)?;
         Ok(BatchMessage::Response(batch))
     } else {
         Err(r.missing(&top, &root, "requests", "or \"responses\", the batch"))
     }
-}
-
-/// Keeps the top-level members the model does not name.
-fn top_extra<'a, T>(
-    r: &mut Reader<'a>,
-    top: &Object<'a>,
-    mut batch: Batch<T>,
-    request: bool,
-) -> Result<Batch<T>, ParseError> {
-    for (name, raw) in top.rest() {
-        if !is_annotation(name) {
-            r.unknown_member(name, raw, &Path::Root, request)?;
-        }
-        batch.extra.push(name, r.raw_bytes(raw));
-    }
-    Ok(batch)
 }
 
 fn requests<'a>(
@@ -261,12 +178,9 @@ fn request<'a>(
             }
         }
     }
-    for (name, value) in object.rest() {
-        if name != "if" && !is_annotation(name) {
-            r.unknown_member(name, value, path, true)?;
-        }
-        sub.extra.push(name, r.raw_bytes(value));
-    }
+    r.keep_rest_defined(&object, path, true, &mut sub.extra, |name| {
+        name == "if" || is_annotation(name)
+    })?;
     Ok(Read {
         op: sub,
         path_index: index,
@@ -310,12 +224,7 @@ fn responses<'a>(
             }
             _ => None,
         };
-        for (name, value) in object.rest() {
-            if !is_annotation(name) {
-                r.unknown_member(name, value, &at, false)?;
-            }
-            sub.extra.push(name, r.raw_bytes(value));
-        }
+        r.keep_rest_defined(&object, &at, false, &mut sub.extra, is_annotation)?;
         read.push(Read {
             op: sub,
             path_index: i,
@@ -541,13 +450,6 @@ impl HasDepends for SubResponse {
     }
 }
 
-/// The id a `$<id>` first URL segment names, if the URL starts with one.
-pub(crate) fn url_reference(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix('$')?;
-    let end = rest.find(['/', '?', '(']).unwrap_or(rest.len());
-    Some(&rest[..end]).filter(|id| !id.is_empty())
-}
-
 #[allow(clippy::too_many_arguments)]
 fn check_depends<'a, T: HasDepends>(
     r: &mut Reader<'a>,
@@ -634,285 +536,5 @@ fn check_depends<'a, T: HasDepends>(
             )
         })?;
     }
-    Ok(())
-}
-
-/// Writes OData JSON (or Graph's profile of it).
-pub(crate) fn encode(
-    message: MessageRef<'_>,
-    profile: Profile,
-    options: &WriteOptions,
-) -> Result<Encoded, EncodeError> {
-    let mut out = Out::new();
-    let mut continue_on_error = false;
-    match message {
-        MessageRef::Request(batch) => {
-            encode_requests(&mut out, batch, profile, options)?;
-            continue_on_error = batch.options.continue_on_error == Some(true);
-        }
-        MessageRef::Response(batch) => encode_responses(&mut out, batch, options)?,
-    }
-    let mut written = out.finish(message);
-    if profile == Profile::Odata {
-        // The JSON batch format is OData 4.01's.
-        written.headers.insert(
-            http::HeaderName::from_static("odata-version"),
-            http::HeaderValue::from_static("4.01"),
-        );
-        if continue_on_error {
-            written.headers.insert(
-                http::HeaderName::from_static("prefer"),
-                http::HeaderValue::from_static("odata.continue-on-error"),
-            );
-        }
-    }
-    Ok(written)
-}
-
-fn group_names<T>(batch: &Batch<T>) -> Vec<&str> {
-    batch
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Group(g) => g.id.as_deref(),
-            Item::Operation(_) => None,
-        })
-        .collect()
-}
-
-/// A name for every group: its own, or one invented.
-fn group_ids<'m, T>(batch: &'m Batch<T>, ids: &[Cow<'m, str>]) -> Vec<Option<Cow<'m, str>>> {
-    let mut taken: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    taken.extend(group_names(batch).iter().map(|s| (*s).to_owned()));
-    let mut next = 1;
-    batch
-        .items
-        .iter()
-        .map(|item| match item {
-            Item::Operation(_) => None,
-            Item::Group(g) => Some(match &g.id {
-                Some(id) => Cow::Borrowed(id.as_str()),
-                None => loop {
-                    let candidate = format!("g{next}");
-                    next += 1;
-                    if !taken.contains(&candidate) {
-                        taken.push(candidate.clone());
-                        break Cow::Owned(candidate);
-                    }
-                },
-            }),
-        })
-        .collect()
-}
-
-fn encode_requests(
-    out: &mut Out,
-    batch: &Batch<SubRequest>,
-    profile: Profile,
-    options: &WriteOptions,
-) -> Result<(), EncodeError> {
-    let count = batch.operation_count();
-    if profile == Profile::Graph && count > GRAPH_MAX_REQUESTS {
-        return Err(EncodeError::new(
-            WriteErrorKind::TooManyOperations,
-            None,
-            format!(
-                "expected at most {GRAPH_MAX_REQUESTS} requests in a Microsoft Graph batch, found {count}"
-            ),
-        ));
-    }
-    // `continue_on_error` is a `Prefer` header of the outer HTTP request, not part of the
-    // document: OData writes it among the envelope headers; Graph has no such preference.
-    let carried: &[&str] = match profile {
-        Profile::Odata => &["continue_on_error"],
-        Profile::Graph => &[],
-    };
-    options_lost(out, batch, carried);
-    let ops: Vec<&SubRequest> = batch.operations().collect();
-    let ids = ids_for(
-        &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
-        &group_names(batch),
-        options,
-        &mut out.lost,
-    )?;
-    let groups = group_ids(batch, &ids);
-    let item_of: Vec<usize> = batch
-        .items
-        .iter()
-        .enumerate()
-        .flat_map(|(index, item)| std::iter::repeat_n(index, item.len()))
-        .collect();
-    out.begin_object();
-    out.key("requests");
-    out.begin_array();
-    let mut n = 0;
-    for (item_index, item) in batch.items.iter().enumerate() {
-        if let Item::Group(g) = item {
-            if crate::write::meaningful_part_headers(&g.part_headers, None) {
-                out.lost
-                    .push((Site::Item(item_index), LossKind::PartHeaders));
-            }
-            if !g.extra.is_empty() {
-                for (name, _) in g.extra.iter() {
-                    out.lost.push((
-                        Site::Item(item_index),
-                        LossKind::Member {
-                            name: name.to_owned(),
-                        },
-                    ));
-                }
-            }
-        }
-        for op in item.operations() {
-            out.element();
-            out.begin_object();
-            out.member_str("id", &ids[n]);
-            if let Some(group) = &groups[item_index] {
-                out.member_str("atomicityGroup", group);
-            }
-            let implied = implied_dependency(profile, op, n, &ids, &item_of, &groups);
-            if let Some(on) = &implied {
-                out.lost.push((
-                    Site::Op(n),
-                    LossKind::DependencyAdded { on: on.to_string() },
-                ));
-            }
-            if !op.depends_on.is_empty() || implied.is_some() {
-                out.key("dependsOn");
-                out.begin_array();
-                for dep in op.depends_on.iter().map(String::as_str).chain(implied) {
-                    out.element();
-                    out.string(dep);
-                }
-                out.end_array();
-            }
-            out.method("method", &op.method, profile.methods(), n)?;
-            out.member_str("url", &op.target);
-            let mut headers = Cow::Borrowed(&op.headers);
-            if profile == Profile::Graph
-                && !op.body.is_empty()
-                && !op.headers.contains("content-type")
-                && is_json(&op.body)
-            {
-                headers.to_mut().append("Content-Type", "application/json");
-                out.lost.push((Site::Op(n), LossKind::ContentTypeAdded));
-            }
-            if !headers.is_empty() {
-                out.key("headers");
-                out.header_object(&headers, n)?;
-            }
-            if !op.body.is_empty() {
-                out.key("body");
-                out.body_by_media(&op.body, media_kind(&headers), n)?;
-            }
-            if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                out.lost.push((Site::Op(n), LossKind::PartHeaders));
-            }
-            out.extra(&op.extra, REQUEST_MEMBERS, Site::Op(n))?;
-            out.end_object();
-            n += 1;
-        }
-    }
-    out.end_array();
-    out.extra(&batch.extra, &["requests"], Site::Batch)?;
-    out.end_object();
-    Ok(())
-}
-
-/// The dependency that a `$<id>` reference at the start of the URL implies and `dependsOn`
-/// does not declare: the referenced request's id, or its group's name when it sits in another
-/// group (4.01 JSON format, section 19.1; a multipart changeset orders its members without
-/// saying so). The reader's rule for a declared reference is the same.
-fn implied_dependency<'m>(
-    profile: Profile,
-    op: &SubRequest,
-    n: usize,
-    ids: &'m [Cow<'m, str>],
-    item_of: &[usize],
-    groups: &'m [Option<Cow<'m, str>>],
-) -> Option<&'m str> {
-    let reference = url_reference(&op.target)?;
-    // `$metadata`, `$batch`... are resources, not references, unless an id says otherwise.
-    let j = ids[..n]
-        .iter()
-        .position(|id| profile.same_id(id, reference))?;
-    let declared = op.depends_on.iter().any(|d| {
-        profile.same_id(d, reference)
-            || (0..=j).any(|k| {
-                groups[item_of[k]]
-                    .as_deref()
-                    .is_some_and(|g| profile.same_id(d, g))
-            })
-    });
-    if declared {
-        return None;
-    }
-    match &groups[item_of[j]] {
-        Some(group) if item_of[j] != item_of[n] => Some(group),
-        _ => Some(&ids[j]),
-    }
-}
-
-fn encode_responses(
-    out: &mut Out,
-    batch: &Batch<SubResponse>,
-    options: &WriteOptions,
-) -> Result<(), EncodeError> {
-    options_lost(out, batch, &["next_link"]);
-    let ops: Vec<&SubResponse> = batch.operations().collect();
-    let ids = ids_for(
-        &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
-        &group_names(batch),
-        options,
-        &mut out.lost,
-    )?;
-    let groups = group_ids(batch, &ids);
-    out.begin_object();
-    out.key("responses");
-    out.begin_array();
-    let mut n = 0;
-    for (item_index, item) in batch.items.iter().enumerate() {
-        for op in item.operations() {
-            out.element();
-            out.begin_object();
-            out.member_str("id", &ids[n]);
-            if op.omitted {
-                out.lost.push((Site::Op(n), LossKind::Omitted));
-            }
-            out.key("status");
-            out.number(op.status.as_u16());
-            if !op.headers.is_empty() {
-                out.key("headers");
-                out.header_object(&op.headers, n)?;
-            }
-            // CAP and the specification's examples put the group after the headers.
-            if let Some(group) = &groups[item_index] {
-                out.member_str("atomicityGroup", group);
-            }
-            if !op.body.is_empty() {
-                out.key("body");
-                out.body_by_media(&op.body, media_kind(&op.headers), n)?;
-            }
-            if op.reason.is_some() {
-                out.lost.push((Site::Op(n), LossKind::Reason));
-            }
-            if crate::write::meaningful_part_headers(&op.part_headers, op.id.as_deref()) {
-                out.lost.push((Site::Op(n), LossKind::PartHeaders));
-            }
-            out.extra(&op.extra, RESPONSE_MEMBERS, Site::Op(n))?;
-            out.end_object();
-            n += 1;
-        }
-    }
-    out.end_array();
-    if let Some(link) = &batch.options.next_link {
-        out.member_str("@nextLink", link);
-    }
-    let mut defined = vec!["responses"];
-    if batch.options.next_link.is_some() {
-        defined.extend_from_slice(NEXT_LINKS);
-    }
-    out.extra(&batch.extra, &defined, Site::Batch)?;
-    out.end_object();
     Ok(())
 }
