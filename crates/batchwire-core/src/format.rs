@@ -46,29 +46,99 @@ impl JsonFormat {
         JsonFormat::MetaGraph,
     ];
 
+    /// The format's rules, as data: the one place that names a format and says what it
+    /// holds and how much.
+    pub const fn rules(self) -> &'static JsonRules {
+        match self {
+            JsonFormat::OdataJson => &JsonRules {
+                name: "odata-json",
+                title: "OData JSON",
+                has_requests: true,
+                max_operations: None,
+            },
+            JsonFormat::MsGraph => &JsonRules {
+                name: "msgraph",
+                title: "Microsoft Graph",
+                has_requests: true,
+                // Graph answers 400 to a batch of more than 20 requests.
+                max_operations: Some(20),
+            },
+            JsonFormat::SalesforceComposite => &JsonRules {
+                name: "salesforce-composite",
+                title: "Salesforce Composite",
+                has_requests: true,
+                max_operations: Some(25),
+            },
+            JsonFormat::SalesforceCompositeBatch => &JsonRules {
+                name: "salesforce-composite-batch",
+                title: "Salesforce Composite Batch",
+                has_requests: true,
+                max_operations: Some(25),
+            },
+            JsonFormat::SalesforceCompositeGraph => &JsonRules {
+                name: "salesforce-composite-graph",
+                title: "Salesforce Composite Graph",
+                has_requests: true,
+                // Nodes: subrequests across all graphs of one request.
+                max_operations: Some(500),
+            },
+            JsonFormat::SalesforceSObjectTree => &JsonRules {
+                name: "salesforce-sobject-tree",
+                title: "Salesforce sObject Tree",
+                has_requests: false,
+                max_operations: None,
+            },
+            JsonFormat::SalesforceSObjectCollections => &JsonRules {
+                name: "salesforce-sobject-collections",
+                title: "Salesforce sObject Collections",
+                has_requests: false,
+                max_operations: None,
+            },
+            JsonFormat::Asana => &JsonRules {
+                name: "asana",
+                title: "Asana",
+                has_requests: true,
+                max_operations: None,
+            },
+            JsonFormat::MetaGraph => &JsonRules {
+                name: "meta-graph",
+                title: "Meta Graph",
+                has_requests: true,
+                max_operations: Some(50),
+            },
+        }
+    }
+
     /// The format's name, as the command line and the format notes spell it.
     pub fn name(self) -> &'static str {
-        match self {
-            JsonFormat::OdataJson => "odata-json",
-            JsonFormat::MsGraph => "msgraph",
-            JsonFormat::SalesforceComposite => "salesforce-composite",
-            JsonFormat::SalesforceCompositeBatch => "salesforce-composite-batch",
-            JsonFormat::SalesforceCompositeGraph => "salesforce-composite-graph",
-            JsonFormat::SalesforceSObjectTree => "salesforce-sobject-tree",
-            JsonFormat::SalesforceSObjectCollections => "salesforce-sobject-collections",
-            JsonFormat::Asana => "asana",
-            JsonFormat::MetaGraph => "meta-graph",
-        }
+        self.rules().name
     }
 
     /// Whether the format has batch requests (sObject Tree and Collections requests are
     /// records, not operations, so only their responses map to the model).
     pub fn has_requests(self) -> bool {
-        !matches!(
-            self,
-            JsonFormat::SalesforceSObjectTree | JsonFormat::SalesforceSObjectCollections
-        )
+        self.rules().has_requests
     }
+
+    /// The most operations one batch of the format may hold, where the format has a bound
+    /// that its readers and writers enforce.
+    pub const fn max_operations(self) -> Option<usize> {
+        self.rules().max_operations
+    }
+}
+
+/// What a JSON format is, as data. See [`JsonFormat::rules`].
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonRules {
+    /// The name used on the command line.
+    pub name: &'static str,
+    /// The name used in messages: `Salesforce Composite`.
+    pub title: &'static str,
+    /// Whether the format has batch requests, not only responses.
+    pub has_requests: bool,
+    /// The most operations one batch may hold, where the format has a bound.
+    pub max_operations: Option<usize>,
 }
 
 impl fmt::Display for JsonFormat {

@@ -23,7 +23,7 @@ const REFERENCES: ReferenceSyntax = ReferenceSyntax {
 };
 
 /// Operations in one batch.
-pub(crate) const MAX_OPERATIONS: usize = 50;
+pub(crate) const MAX_OPERATIONS: usize = crate::write::bound(crate::JsonFormat::MetaGraph);
 
 const REQUEST_MEMBERS: &[&str] = &[
     "method",

@@ -371,6 +371,14 @@ pub(crate) fn options_lost<T>(out: &mut Out, batch: &Batch<T>, keep: &[&str]) {
 }
 
 /// More operations than a format takes in one batch.
+/// The most operations `format` allows, from its rules: `usize::MAX` where it has no bound.
+pub(crate) const fn bound(format: batchwire_core::JsonFormat) -> usize {
+    match format.max_operations() {
+        Some(max) => max,
+        None => usize::MAX,
+    }
+}
+
 pub(crate) fn too_many(count: usize, max: usize, format: &str) -> EncodeError {
     EncodeError::new(
         WriteErrorKind::TooManyOperations,

@@ -1,7 +1,6 @@
 //! OData 4.01 JSON batch (`{"requests": [...]}` / `{"responses": [...]}`), and Microsoft
 //! Graph's profile of it: reading in `decode`, writing in `encode`. Here is what both share:
-//! the profile's rules, the next-link member names, and the `$<id>` reference at the start of
-//! a URL.
+//! the profile's rules and the next-link member names.
 
 use std::borrow::Cow;
 
@@ -23,8 +22,8 @@ pub(crate) enum Profile {
     Graph,
 }
 
-/// Graph answers 400 to a batch of more than 20 requests.
-pub(crate) const GRAPH_MAX_REQUESTS: usize = 20;
+/// Requests in one Graph batch (Graph answers 400 to more), from the format's rules.
+pub(crate) const GRAPH_MAX_REQUESTS: usize = crate::write::bound(crate::JsonFormat::MsGraph);
 
 const NEXT_LINKS: &[&str] = &["@nextLink", "@odata.nextLink", "nextLink"];
 
@@ -62,9 +61,5 @@ impl Profile {
     }
 }
 
-/// The id a `$<id>` first URL segment names, if the URL starts with one.
-pub(crate) fn url_reference(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix('$')?;
-    let end = rest.find(['/', '?', '(']).unwrap_or(rest.len());
-    Some(&rest[..end]).filter(|id| !id.is_empty())
-}
+/// The id a `$<id>` first URL segment names, if the URL starts with one: core's one parser.
+pub(crate) use batchwire_core::odata_reference as url_reference;

@@ -16,7 +16,8 @@ use crate::write::{
 };
 
 /// Subrequests in one `/composite/batch` call.
-pub(crate) const BATCH_MAX: usize = 25;
+pub(crate) const BATCH_MAX: usize =
+    crate::write::bound(crate::JsonFormat::SalesforceCompositeBatch);
 
 pub(crate) fn decode_batch<'a>(
     r: &mut Reader<'a>,

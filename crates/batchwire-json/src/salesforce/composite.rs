@@ -20,7 +20,7 @@ use crate::write::{
 };
 
 /// Subrequests in one `/composite` call.
-pub(crate) const COMPOSITE_MAX: usize = 25;
+pub(crate) const COMPOSITE_MAX: usize = crate::write::bound(crate::JsonFormat::SalesforceComposite);
 
 /// Headers a Composite subrequest must not carry: they come from the outer request.
 const FORBIDDEN_HEADERS: &[&str] = &["accept", "authorization", "content-type"];

@@ -16,7 +16,8 @@ use crate::read::{Object, Path, Reader, Top};
 use crate::write::{EncodeError, Encoded, Out, Site, WriteOptions, options_lost, too_many};
 
 /// Nodes in one `/composite/graph` payload.
-pub(crate) const GRAPH_MAX_NODES: usize = 500;
+pub(crate) const GRAPH_MAX_NODES: usize =
+    crate::write::bound(crate::JsonFormat::SalesforceCompositeGraph);
 
 pub(crate) fn decode_graph<'a>(
     r: &mut Reader<'a>,
