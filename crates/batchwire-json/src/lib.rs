@@ -5,7 +5,7 @@
 //! [`decode`] reads a document into the owned model of `batchwire-core`; every JSON body is
 //! its exact JSON text, a `Bytes::slice_ref` of the input, so no body byte is copied and large
 //! numbers, key order and escapes survive. [`encode`] writes the model back, emitting each
-//! JSON body verbatim (never re-serialized), and lists in [`Encoded::lost`] whatever the
+//! JSON body verbatim (never re-serialized), and lists in [`Written::report`](batchwire_core::Written::report) whatever the
 //! format cannot carry.
 //!
 //! # Example
@@ -79,8 +79,8 @@
 //! # Limits
 //!
 //! [`DecodeOptions::limits`] bound what a hostile document can make the reader store. No
-//! array holds more elements than [`Limits::max_parts`] (operations); no header object
-//! more members than [`Limits::max_headers`]; no other object more members than
+//! array holds more elements than [`Limits::max_parts`](batchwire_core::Limits::max_parts) (operations); no header object
+//! more members than [`Limits::max_headers`](batchwire_core::Limits::max_headers); no other object more members than
 //! `max_headers`, or 256 when that is lower (so a lowered header limit never refuses an
 //! operation for its own members); and no operation more references (`@{...}`,
 //! `{result=...}`, well formed or not) than `max_parts`. What lies past a limit is counted,

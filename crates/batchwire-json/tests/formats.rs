@@ -708,3 +708,15 @@ fn a_reference_without_depends_on_gets_one_when_written() {
     .unwrap();
     assert_eq!(read.message.operation_count(), 4);
 }
+
+/// Every format of `JsonFormat::ALL` has its fixtures, read strictly, detected, written back
+/// byte for byte and read again: a format added without them fails here.
+#[test]
+fn every_format_round_trips_its_fixtures() {
+    for format in JsonFormat::ALL {
+        if format.has_requests() {
+            round_trip(format, "request.json");
+        }
+        round_trip(format, "response.json");
+    }
+}

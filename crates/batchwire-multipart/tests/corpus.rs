@@ -8,7 +8,7 @@ use batchwire_multipart::{DecodeOptions, Dialect, decode};
 use bytes::Bytes;
 use toml::Value;
 
-/// Cases whose manifest marks them lenient while DESIGN.md's reading rules accept them in
+/// Cases whose manifest marks them lenient while the reading rules (docs/reading-rules.md) accept them in
 /// strict mode too, with the rule that decides.
 const STRICT_BY_DESIGN: &[(&str, &str)] = &[(
     "odatanet-modification-outside-changeset.request.batch",
