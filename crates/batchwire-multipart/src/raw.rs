@@ -51,6 +51,19 @@ pub(crate) struct PartSpan {
     pub(crate) body: Range<usize>,
 }
 
+/// The header that carries an operation's Content-ID: the MIME part header's, else the
+/// embedded message's (the one rule for it, whatever holds the headers).
+pub(crate) fn content_id_header<'h, H>(
+    part_headers: &'h [H],
+    headers: &'h [H],
+    is_content_id: impl Fn(&H) -> bool,
+) -> Option<&'h H> {
+    part_headers
+        .iter()
+        .find(|h| is_content_id(h))
+        .or_else(|| headers.iter().find(|h| is_content_id(h)))
+}
+
 #[derive(Clone, Debug)]
 pub(crate) enum RawEvent {
     GroupStart {
@@ -223,18 +236,11 @@ impl Owner<'_> {
     }
 
     fn content_id(&self, part: &PartSpan) -> Option<String> {
-        let find = |headers: &[HeaderSpan]| {
-            headers
-                .iter()
-                .find(|h| {
-                    self.bytes[h.name.start - self.base..h.name.end - self.base]
-                        .eq_ignore_ascii_case(b"content-id")
-                })
-                .map(|h| self.value(&h.value))
-        };
-        find(&part.part_headers)
-            .or_else(|| find(&part.headers))
-            .map(|id| String::from_utf8_lossy(&id).into_owned())
+        content_id_header(&part.part_headers, &part.headers, |h| {
+            self.bytes[h.name.start - self.base..h.name.end - self.base]
+                .eq_ignore_ascii_case(b"content-id")
+        })
+        .map(|h| String::from_utf8_lossy(&self.value(&h.value)).into_owned())
     }
 
     /// The owned operation; `tolerated` gets a report for a reason phrase that is not UTF-8.

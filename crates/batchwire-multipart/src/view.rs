@@ -76,8 +76,7 @@ pub struct PartRef<'a> {
 impl PartRef<'_> {
     /// The Content-ID: the part header's, else the embedded message's, as written.
     pub fn content_id(&self) -> Option<&[u8]> {
-        find(&self.part_headers, "content-id")
-            .or_else(|| find(&self.headers, "content-id"))
+        crate::raw::content_id_header(&self.part_headers, &self.headers, |h| h.is("content-id"))
             .map(|h| &*h.value)
     }
 }
@@ -122,9 +121,4 @@ impl HeaderRef<'_> {
     pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name.as_bytes())
     }
-}
-
-/// The value of the first header called `name` in `headers`.
-pub(crate) fn find<'h, 'a>(headers: &'h [HeaderRef<'a>], name: &str) -> Option<&'h HeaderRef<'a>> {
-    headers.iter().find(|h| h.is(name))
 }

@@ -153,12 +153,10 @@ impl Step<'_, '_> {
 
     /// OData V4: every changeset member has a Content-ID, unique within its changeset.
     fn content_id_rules(&mut self, at: usize, part: &PartSpan) -> Result<(), ParseError> {
-        let id = part
-            .part_headers
-            .iter()
-            .chain(&part.headers)
-            .find(|h| self.is_named(h, "content-id"))
-            .map(|h| self.value(h).to_vec());
+        let id = crate::raw::content_id_header(&part.part_headers, &part.headers, |h| {
+            self.is_named(h, "content-id")
+        })
+        .map(|h| self.value(h).to_vec());
         match id {
             None => self.tolerate(at, T::MissingContentId, |src| {
                 ParseError::expected(
