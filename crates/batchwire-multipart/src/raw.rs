@@ -262,14 +262,9 @@ impl Owner<'_> {
                         ),
                     )
                 })?;
-                let target_bytes = self.bytes(target);
-                let target_text = std::str::from_utf8(&target_bytes).map_err(|_| {
-                    self.error(
-                        target.start,
-                        ParseErrorKind::InvalidRequestLine,
-                        "expected a UTF-8 request target".into(),
-                    )
-                })?;
+                // The machine let through only UTF-8 targets (`check_target`): nothing is
+                // replaced here.
+                let target_text = String::from_utf8_lossy(&self.bytes(target)).into_owned();
                 let mut sub = SubRequest::new(method_value, target_text);
                 sub.id = self.content_id(part);
                 sub.headers = self.headers(&part.headers);
