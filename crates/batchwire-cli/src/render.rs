@@ -167,6 +167,15 @@ impl<'w, W: Write> Table<'w, W> {
                 &r.headers,
                 notes(&r.depends_on, &r.extra),
             ),
+            // A position that produced no response (a Meta `null`): not a status.
+            Event::Response(r) if r.omitted => (
+                "-".to_owned(),
+                "no response".to_owned(),
+                r.id.as_ref(),
+                &r.body,
+                &r.headers,
+                notes(&[], &r.extra),
+            ),
             Event::Response(r) => (
                 r.status.as_str().to_owned(),
                 r.reason
@@ -325,7 +334,9 @@ fn response_json(r: &SubResponse, position: Position) -> Value {
     map.insert("type".into(), json!("operation"));
     map.insert("position".into(), json!(position.to_string()));
     map.insert("id".into(), json!(r.id));
-    map.insert("status".into(), json!(r.status.as_u16()));
+    // A position that produced no response has no status.
+    let status = (!r.omitted).then(|| r.status.as_u16());
+    map.insert("status".into(), json!(status));
     map.insert("reason".into(), json!(r.reason));
     with_body(map, &r.headers, &r.part_headers, &r.body, &r.extra)
 }

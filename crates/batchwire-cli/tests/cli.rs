@@ -498,3 +498,27 @@ fn inspect_shows_dependencies_and_extra_members() {
     assert_eq!(doc["items"][0]["depends_on"], serde_json::json!([]));
     assert_eq!(doc["items"][0]["extra"], serde_json::json!({}));
 }
+
+#[test]
+fn a_position_without_a_response_is_not_a_status() {
+    // Meta answers `null` for a request that produced no response.
+    let response = br#"[{"code":200,"headers":[],"body":"{}"},null]"#;
+    let out = batchwire(&["inspect", "--format", "meta-graph"], Some(response));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "1     200     OK                                                2 B\n\
+         2     -       no response                                       0 B\n\
+         response batch (meta-graph): 2 operations in 2 items\n"
+    );
+    let doc: Value = serde_json::from_slice(
+        &batchwire(
+            &["inspect", "--json", "--format", "meta-graph"],
+            Some(response),
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(doc["items"][0]["status"], 200);
+    assert_eq!(doc["items"][1]["status"], Value::Null);
+}

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use batchwire_core::{BatchMessage, Headers, Item, MessageKind};
+use batchwire_core::{BatchMessage, Headers, Item, MessageKind, ParseError, ParseErrorKind};
 use batchwire_multipart::{DecodeOptions, Dialect, decode};
 use bytes::Bytes;
 use toml::Value;
@@ -190,6 +190,116 @@ fn dialect_of(case: &Value) -> Dialect {
 }
 
 /// Runs every multipart case of a manifest; returns how many ran.
+/// The error kind a manifest's `error_kind` names in words (our own fixtures' manifest).
+fn error_kind(words: &str) -> Option<ParseErrorKind> {
+    use ParseErrorKind as K;
+    // "invalid header line (strict); invalid request line (lenient)": the strict one.
+    let strict = words.split(" (strict)").next().unwrap_or(words);
+    Some(match strict {
+        "bare LF line break" => K::BareLineFeed,
+        "boundary needs quotes" => K::BadBoundary,
+        "boundary reused" => K::BoundaryReused,
+        "byte-order mark" => K::ByteOrderMark,
+        "delimiter-like line" => K::DelimiterLikeLine,
+        "duplicate Content-ID" => K::DuplicateContentId,
+        "empty multipart" => K::EmptyMultipart,
+        "invalid header line" => K::InvalidHeader,
+        "invalid request line" => K::InvalidRequestLine,
+        "invalid status line" => K::InvalidStatusLine,
+        "missing Content-ID" => K::MissingContentId,
+        "missing boundary" => K::MissingBoundary,
+        "missing close delimiter" => K::MissingCloseDelimiter,
+        "nested changeset" => K::NestingTooDeep,
+        "no delimiter" => K::MissingDelimiter,
+        "query in changeset" => K::QueryInChangeset,
+        "unexpected end of input" => K::UnexpectedEnd,
+        "unexpected part content type" => K::UnexpectedContentType,
+        _ => return None,
+    })
+}
+
+/// Checks a strict-mode error against the case's `error_kind`, where it names one.
+fn check_kind(case: &Value, file: &str, e: &ParseError, failures: &mut Vec<String>) {
+    let Some(words) = str_field(case, "error_kind") else {
+        return;
+    };
+    match error_kind(&words) {
+        Some(kind) if kind == e.kind() => {}
+        Some(kind) => failures.push(format!(
+            "{file}: error kind {:?}, the manifest says {kind:?} ({words}): {e}",
+            e.kind()
+        )),
+        None => failures.push(format!("{file}: unknown error_kind {words:?}")),
+    }
+}
+
+/// The same bytes with every CRLF turned into LF, or every bare LF into CRLF.
+fn with_line_breaks(input: &[u8], crlf: bool) -> Bytes {
+    let mut out = Vec::with_capacity(input.len() + input.len() / 16);
+    for (i, &b) in input.iter().enumerate() {
+        let after_cr = i > 0 && input[i - 1] == b'\r';
+        match b {
+            b'\r' if !crlf && input.get(i + 1) == Some(&b'\n') => {}
+            b'\n' if crlf && !after_cr => out.extend_from_slice(b"\r\n"),
+            _ => out.push(b),
+        }
+    }
+    Bytes::from(out)
+}
+
+/// What stays when line breaks change: the items, their ids, request lines and statuses.
+fn shape(message: &BatchMessage) -> Vec<String> {
+    fn walk<T>(items: &[Item<T>], line: impl Fn(&T) -> String) -> Vec<String> {
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Operation(op) => line(op),
+                Item::Group(g) => format!(
+                    "group [{}]",
+                    g.operations
+                        .iter()
+                        .map(&line)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+            .collect()
+    }
+    match message {
+        BatchMessage::Request(b) => walk(&b.items, |r| {
+            format!("{:?} {} {}", r.id, r.method, r.target)
+        }),
+        BatchMessage::Response(b) => walk(&b.items, |r| format!("{:?} {}", r.id, r.status)),
+    }
+}
+
+/// A valid case read again with its line breaks changed both ways: the lenient reader gives
+/// the same items (bodies aside: their own line breaks changed too).
+fn check_line_breaks(
+    file: &str,
+    input: &[u8],
+    ct: Option<&[u8]>,
+    options: &DecodeOptions,
+    decoded: &BatchMessage,
+    failures: &mut Vec<String>,
+) {
+    let lenient = DecodeOptions::lenient()
+        .with_kind(decoded.kind())
+        .with_dialect(options.dialect);
+    for crlf in [false, true] {
+        let changed = with_line_breaks(input, crlf);
+        let label = if crlf { "LF to CRLF" } else { "CRLF to LF" };
+        match decode(&changed, ct, &lenient) {
+            Ok(again) if shape(&again.message) == shape(decoded) => {}
+            Ok(again) => failures.push(format!(
+                "{file}: {label} gives other items: {:?}",
+                shape(&again.message)
+            )),
+            Err(e) => failures.push(format!("{file}: {label} refused: {e}")),
+        }
+    }
+}
+
 fn run_manifest(dir: &Path, failures: &mut Vec<String>) -> usize {
     let text = std::fs::read_to_string(dir.join("MANIFEST.toml")).unwrap();
     let manifest: Value = toml::from_str(&text).unwrap();
@@ -227,6 +337,7 @@ fn run_manifest(dir: &Path, failures: &mut Vec<String>) -> usize {
                     decoded.message
                 )),
                 Err(e) => {
+                    check_kind(case, &file, &e, failures);
                     // `error_offset` names the start of the line that holds the fault
                     // (or the exact byte of a bare LF, a BOM, or the end of input); the
                     // error points at the exact byte, so it must lie on that line.
@@ -261,8 +372,12 @@ fn run_manifest(dir: &Path, failures: &mut Vec<String>) -> usize {
                 failures.push(format!("{file}: lenient case read without any tolerance"));
             }
             let by_design = STRICT_BY_DESIGN.iter().any(|(f, _)| *f == file);
-            if !by_design && decode(&input, ct, &strict).is_ok() {
-                failures.push(format!("{file}: lenient case accepted in strict mode"));
+            match decode(&input, ct, &strict) {
+                Ok(_) if !by_design => {
+                    failures.push(format!("{file}: lenient case accepted in strict mode"));
+                }
+                Ok(_) => {}
+                Err(e) => check_kind(case, &file, &e, failures),
             }
         }
         let want = expected(case);
@@ -276,6 +391,7 @@ fn run_manifest(dir: &Path, failures: &mut Vec<String>) -> usize {
                 "{file}: items differ\n got: {got:?}\nwant: {want:?}"
             ));
         }
+        check_line_breaks(&file, &input, ct, &options, &decoded.message, failures);
         // Every valid case also reads leniently, with its dialect, to the same items.
         let with_dialect = DecodeOptions::lenient()
             .with_kind(kind)

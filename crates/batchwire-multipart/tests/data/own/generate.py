@@ -901,7 +901,7 @@ cut = full.index(b"Content-ID: 2") + len(b"Content-ID: ")
 case("bad-truncated-in-part-headers", "request", full[:cut], odata_version=4,
      content_type=f"multipart/mixed; boundary={B}", valid=False,
      why_invalid="the input ends inside the MIME headers of the second part (`Content-ID: ` and nothing after)",
-     error_kind="unexpected end of input", error_at="END",
+     error_kind="missing close delimiter (strict); unexpected end of input (lenient)", error_at="END",
      notes="No line break after the last header, no empty line, no embedded message, no close delimiter. "
            "error_offset is the end of input.")
 
