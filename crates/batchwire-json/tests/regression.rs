@@ -703,3 +703,68 @@ fn tolerances_come_in_input_order() {
     let offsets: Vec<_> = decoded.tolerated.iter().map(|t| t.offset).collect();
     assert!(offsets.is_sorted(), "{offsets:?}");
 }
+
+// Base64 bodies: unpadded base64url was refused in strict mode though OData's ABNF makes the
+// padding optional, and Graph's own standard alphabet was refused in strict mode and
+// reported in lenient mode.
+
+fn binary_response(body: &str) -> String {
+    format!(
+        r#"{{"responses":[{{"id":"1","status":200,"headers":{{"content-type":"image/png"}},"body":"{body}"}}]}}"#
+    )
+}
+
+fn first_body(message: &BatchMessage) -> Vec<u8> {
+    let batch = message.as_response().unwrap();
+    batch.operations().next().unwrap().body.to_vec()
+}
+
+#[test]
+fn unpadded_base64url_is_read_in_strict_mode() {
+    for format in [JsonFormat::OdataJson, JsonFormat::MsGraph] {
+        let input = Bytes::from(binary_response("-_8"));
+        let decoded = decode(&input, format, &DecodeOptions::strict()).unwrap();
+        assert_eq!(first_body(&decoded.message), b"\xfb\xff", "{format}");
+        assert!(decoded.tolerated.is_empty(), "{format}");
+    }
+}
+
+#[test]
+fn standard_base64_is_graph_own_and_an_odata_tolerance() {
+    for body in ["+/8=", "+/8"] {
+        let input = Bytes::from(binary_response(body));
+        for options in [DecodeOptions::strict(), DecodeOptions::lenient()] {
+            let decoded = decode(&input, JsonFormat::MsGraph, &options).unwrap();
+            assert_eq!(first_body(&decoded.message), b"\xfb\xff");
+            assert!(decoded.tolerated.is_empty());
+        }
+        let lenient = decode(&input, JsonFormat::OdataJson, &DecodeOptions::lenient()).unwrap();
+        assert_eq!(first_body(&lenient.message), b"\xfb\xff");
+        let offset = input.len() - body.len() - "\"}]}".len() - 1;
+        assert_eq!(
+            lenient
+                .tolerated
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [format!(
+                "base64 that is not padded base64url at byte {offset}"
+            )]
+        );
+        assert_eq!(
+            strict(JsonFormat::OdataJson, &binary_response(body)).unwrap_err(),
+            format!(
+                "expected base64url at /responses/0/body, found the standard base64 alphabet {}",
+                at(offset)
+            )
+        );
+    }
+    // One string in both alphabets is neither.
+    assert_eq!(
+        strict(JsonFormat::MsGraph, &binary_response("+_8=")).unwrap_err(),
+        format!(
+            "expected base64url for a body that is neither JSON nor text at /responses/0/body, found \"+_8=\" {}",
+            at(83)
+        )
+    );
+}

@@ -161,7 +161,7 @@ fn request<'a>(
                 })?;
             }
         }
-        sub.body = r.body_by_media(body, media_kind(&sub.headers), &at)?;
+        sub.body = r.body_by_media(body, media_kind(&sub.headers), profile.alphabets(), &at)?;
     }
     let group = match object.take("atomicityGroup") {
         Some(g) if !is_null(g) => Some((r.string(g, &path.key("atomicityGroup"))?.into_owned(), g)),
@@ -216,7 +216,12 @@ fn responses<'a>(
             sub.headers = r.header_object(headers, &at.key("headers"))?;
         }
         if let Some(body) = object.take("body") {
-            sub.body = r.body_by_media(body, media_kind(&sub.headers), &at.key("body"))?;
+            sub.body = r.body_by_media(
+                body,
+                media_kind(&sub.headers),
+                profile.alphabets(),
+                &at.key("body"),
+            )?;
         }
         let group = match object.take("atomicityGroup") {
             Some(g) if !is_null(g) => {
