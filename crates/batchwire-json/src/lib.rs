@@ -75,8 +75,10 @@
 //! [`DecodeOptions::lenient`] (the default) keeps unknown members of requests, accepts
 //! standard base64 in OData JSON and numeric strings where numbers belong, and reports each such tolerance
 //! with its byte offset in [`Decoded::tolerated`]. [`DecodeOptions::strict`] turns each into an
-//! error. Both reject what is not JSON, duplicate member names, duplicate ids, and references
-//! to unknown or later operations.
+//! error. Both reject what is not JSON, duplicate member names, duplicate ids, dependencies on
+//! unknown or later operations, and references to later ones. An OData `$<id>` at the start
+//! of a URL that names no request, group or system resource of the batch (`$metadata`) is a
+//! tolerance.
 //!
 //! # Limits
 //!

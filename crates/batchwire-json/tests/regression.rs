@@ -768,3 +768,62 @@ fn standard_base64_is_graph_own_and_an_odata_tolerance() {
         )
     );
 }
+
+// A `$<id>` URL that names no request passed in strict mode.
+
+#[test]
+fn a_url_reference_to_nothing_is_refused_in_strict_mode_and_reported_leniently() {
+    let input = r#"{"requests":[{"id":"1","method":"GET","url":"A"},{"id":"2","method":"GET","url":"$9/B"}]}"#;
+    let offset = input.find("\"$9/B\"").unwrap();
+    for format in [JsonFormat::OdataJson, JsonFormat::MsGraph] {
+        assert_eq!(
+            strict(format, input).unwrap_err(),
+            format!(
+                "expected a reference to the id of a request of the batch at /requests/1/url, found \"$9\", which names nothing in the batch {}",
+                at(offset)
+            )
+        );
+        let lenient = decode(
+            &Bytes::from_static(input.as_bytes()),
+            format,
+            &DecodeOptions::lenient(),
+        )
+        .unwrap();
+        assert_eq!(
+            lenient
+                .tolerated
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [format!(
+                "$<id> reference that names no request at byte {offset}"
+            )]
+        );
+        let ops: Vec<_> = lenient.message.as_request().unwrap().operations().collect();
+        assert_eq!(ops[1].target, "$9/B");
+    }
+    // System resources are no references; an earlier group is one.
+    let input = r#"{"requests":[{"id":"1","atomicityGroup":"g","method":"GET","url":"A"},{"id":"2","method":"GET","url":"$metadata"},{"id":"3","method":"GET","url":"$batch?x=1"},{"id":"4","method":"GET","url":"$g/B","dependsOn":["g"]}]}"#;
+    strict(JsonFormat::OdataJson, input).unwrap();
+    // A later request or group is refused in both modes, as in dependsOn.
+    let input = r#"{"requests":[{"id":"1","method":"GET","url":"$2/A"},{"id":"2","method":"GET","url":"B"}]}"#;
+    let message = format!(
+        "expected a reference to a preceding request at /requests/0/url, found $2, which names a later request {}",
+        at(input.find("\"$2/A\"").unwrap())
+    );
+    assert_eq!(strict(JsonFormat::OdataJson, input).unwrap_err(), message);
+    let lenient = decode(
+        &Bytes::from_static(input.as_bytes()),
+        JsonFormat::OdataJson,
+        &DecodeOptions::lenient(),
+    );
+    assert_eq!(lenient.unwrap_err().to_string(), message);
+    let input = r#"{"requests":[{"id":"1","method":"GET","url":"$g/A"},{"id":"2","atomicityGroup":"g","method":"GET","url":"B"}]}"#;
+    assert_eq!(
+        strict(JsonFormat::OdataJson, input).unwrap_err(),
+        format!(
+            "expected a reference to a preceding request at /requests/0/url, found $g, which names its own or a later atomicity group {}",
+            at(input.find("\"$g/A\"").unwrap())
+        )
+    );
+}
