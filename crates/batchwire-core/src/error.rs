@@ -381,6 +381,9 @@ pub enum ToleranceKind {
     /// An id with characters the format does not allow (OData `request-id`, Salesforce
     /// `referenceId`), kept as written.
     IdCharacters,
+    /// A `$<name>` at the start of a request URL that names no request, no atomicity group
+    /// and no system resource of OData JSON, kept as written.
+    UnknownReference,
 }
 
 impl fmt::Display for ToleranceKind {
@@ -444,6 +447,7 @@ impl fmt::Display for ToleranceKind {
             ToleranceKind::UndeclaredDependency => "$<id> reference not listed in dependsOn",
             ToleranceKind::BodyNotAllowed => "body on a request whose method takes none",
             ToleranceKind::IdCharacters => "id with characters the format does not allow",
+            ToleranceKind::UnknownReference => "$<id> reference that names no request",
         })
     }
 }

@@ -464,6 +464,18 @@ pub enum LossKind {
         /// The member name.
         name: String,
     },
+    /// A status the format cannot say as it is (a result that is only a success or a
+    /// failure, as in Salesforce sObject Collections and Tree): the status its reader reads
+    /// back instead.
+    Status {
+        /// The status in the model.
+        status: u16,
+        /// The status the written result reads back as.
+        written: u16,
+    },
+    /// A body that is not a result of the format (a record, an error array, no body at all),
+    /// written inside, or as, a result object of the format that says the outcome.
+    BodyAsResult,
 }
 
 impl fmt::Display for LossKind {
@@ -492,6 +504,10 @@ impl fmt::Display for LossKind {
             LossKind::Omitted => f.write_str("omitted response written as 204 without a body"),
             LossKind::Option { name } => write!(f, "option {name} not written"),
             LossKind::Member { name } => write!(f, "member {name:?} not written"),
+            LossKind::Status { status, written } => {
+                write!(f, "status {status} written as {written}")
+            }
+            LossKind::BodyAsResult => f.write_str("body written as a result object"),
         }
     }
 }

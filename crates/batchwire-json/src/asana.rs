@@ -197,7 +197,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                 out.key("body");
                 out.body_json(&op.body, n)?;
                 out.key("headers");
-                out.header_object(&op.headers, n)?;
+                out.header_object(&op.headers, op.body.len(), n)?;
                 out.key("status_code");
                 out.number(op.status.as_u16());
                 if let Some(id) = &op.id {

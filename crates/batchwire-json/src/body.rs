@@ -21,6 +21,15 @@ pub(crate) enum MediaKind {
     Binary,
 }
 
+/// Which base64 alphabets a format's bodies are in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alphabets {
+    /// base64url only (OData JSON): the standard alphabet is a tolerance.
+    Url,
+    /// base64url or the standard alphabet (Microsoft Graph, whose SDKs write the latter).
+    UrlOrStandard,
+}
+
 /// The kind of the media type in the first `Content-Type` of `headers`.
 pub(crate) fn media_kind(headers: &Headers) -> MediaKind {
     headers
@@ -54,7 +63,8 @@ const URL_SAFE_PADDED: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_encode_padding(true),
 );
 
-/// Readers take padding or none, in either alphabet (Graph writes standard base64).
+/// Readers take padding or none (OData's ABNF makes it optional), in either alphabet (Graph
+/// SDKs write standard base64).
 const READ_CONFIG: GeneralPurposeConfig =
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
 const URL_SAFE_READ: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, READ_CONFIG);
@@ -70,12 +80,13 @@ impl<'a> Reader<'a> {
     ///
     /// `null` is no body. An object, array, number or boolean is JSON whatever the label
     /// says, so its text is the body (a slice of the input). A string is the JSON text itself
-    /// under a JSON media type (or none), its unescaped text under `text/*`, and base64url
-    /// (or standard base64, padded or not) under anything else.
+    /// under a JSON media type (or none), its unescaped text under `text/*`, and base64 in
+    /// one of `alphabets`, padded or not, under anything else.
     pub(crate) fn body_by_media(
         &mut self,
         raw: &'a RawValue,
         kind: MediaKind,
+        alphabets: Alphabets,
         path: &Path<'_>,
     ) -> Result<Bytes, ParseError> {
         let body = if is_null(raw) {
@@ -86,7 +97,7 @@ impl<'a> Reader<'a> {
             match kind {
                 MediaKind::Json => self.raw_bytes(raw),
                 MediaKind::Text => self.string_bytes(raw, path)?,
-                MediaKind::Binary => self.base64(raw, path)?,
+                MediaKind::Binary => self.base64(raw, alphabets, path)?,
             }
         };
         self.check_body(&body, raw)?;
@@ -104,9 +115,15 @@ impl<'a> Reader<'a> {
         Ok(body)
     }
 
-    /// Reads a string of base64 in either alphabet, padded or not; anything but padded
-    /// base64url is a tolerance.
-    fn base64(&mut self, raw: &'a RawValue, path: &Path<'_>) -> Result<Bytes, ParseError> {
+    /// Reads a string of base64 in either alphabet, padded or not (RFC 4648 section 3.2 lets
+    /// a format drop the padding, and OData's ABNF does); the standard alphabet is a tolerance
+    /// unless `alphabets` takes it.
+    fn base64(
+        &mut self,
+        raw: &'a RawValue,
+        alphabets: Alphabets,
+        path: &Path<'_>,
+    ) -> Result<Bytes, ParseError> {
         let text = self.string(raw, path)?;
         let standard = text.bytes().any(|b| b == b'+' || b == b'/');
         let url = text.bytes().any(|b| b == b'-' || b == b'_');
@@ -128,19 +145,14 @@ impl<'a> Reader<'a> {
                 ),
             ));
         };
-        if standard || text.len() % 4 != 0 {
+        if standard && alphabets == Alphabets::Url {
             self.tolerate(ToleranceKind::NonCanonicalBase64, raw, |r| {
                 r.error_at(
                     K::Json,
                     raw,
                     format!(
-                        "expected padded base64url {}, found {}",
-                        At(path),
-                        if standard {
-                            "the standard base64 alphabet"
-                        } else {
-                            "base64url without padding"
-                        }
+                        "expected base64url {}, found the standard base64 alphabet",
+                        At(path)
                     ),
                 )
             })?;

@@ -63,18 +63,22 @@
 //! Formats that label bodies with a media type (OData, Graph) carry a JSON value for
 //! `application/json` (and `+json`, or no Content-Type), a string for `text/*` and base64url
 //! for anything else. Reading, the model's body is the JSON text itself (a slice), the
-//! unescaped text (a slice when it holds no escape), or the decoded bytes; standard base64 and
-//! missing padding are accepted and reported. Writing does the reverse, base64url padded.
+//! unescaped text (a slice when it holds no escape), or the decoded bytes. Base64url is read
+//! padded or not (OData's ABNF makes the padding optional); the standard alphabet (`+`, `/`),
+//! which Microsoft Graph SDKs write, is read as such for `MsGraph` and, for `OdataJson`, only
+//! leniently and reported. Writing does the reverse, base64url padded.
 //! Salesforce and Asana bodies are any JSON value; Meta bodies are strings (URL-encoded forms
 //! in requests, JSON text in responses).
 //!
 //! # Strict and lenient
 //!
 //! [`DecodeOptions::lenient`] (the default) keeps unknown members of requests, accepts
-//! standard base64 and numeric strings where numbers belong, and reports each such tolerance
+//! standard base64 in OData JSON and numeric strings where numbers belong, and reports each such tolerance
 //! with its byte offset in [`Decoded::tolerated`]. [`DecodeOptions::strict`] turns each into an
-//! error. Both reject what is not JSON, duplicate member names, duplicate ids, and references
-//! to unknown or later operations.
+//! error. Both reject what is not JSON, duplicate member names, duplicate ids, dependencies on
+//! unknown or later operations, and references to later ones. An OData `$<id>` at the start
+//! of a URL that names no request, group or system resource of the batch (`$metadata`) is a
+//! tolerance.
 //!
 //! # Limits
 //!

@@ -260,7 +260,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                 }
                 if !op.headers.is_empty() {
                     out.key("headers");
-                    out.header_array(&op.headers, n)?;
+                    out.header_array(&op.headers, op.body.len(), n)?;
                 }
                 if !op.body.is_empty() {
                     out.member_str("body", text_body(&op.body, n)?);
@@ -289,7 +289,7 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
                 out.number(op.status.as_u16());
                 if !op.headers.is_empty() {
                     out.key("headers");
-                    out.header_array(&op.headers, n)?;
+                    out.header_array(&op.headers, op.body.len(), n)?;
                 }
                 if !op.body.is_empty() {
                     out.member_str("body", text_body(&op.body, n)?);

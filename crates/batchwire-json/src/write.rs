@@ -1,6 +1,7 @@
 //! The writing layer every format shares: compact JSON output, bodies emitted verbatim, and
 //! the report of what a format could not carry.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -74,6 +75,8 @@ pub(crate) struct Out {
     /// Whether the container being written still has no member or element.
     first: Vec<bool>,
     pub(crate) lost: Vec<(Site, LossKind)>,
+    /// The reasons of some losses, by their index in `lost`.
+    reasons: Vec<(usize, Cow<'static, str>)>,
 }
 
 impl Out {
@@ -211,16 +214,68 @@ impl Out {
         Ok(())
     }
 
+    /// Records a loss with the reason the target could not carry it.
+    pub(crate) fn lose_because(
+        &mut self,
+        site: Site,
+        kind: LossKind,
+        reason: impl Into<Cow<'static, str>>,
+    ) {
+        self.reasons.push((self.lost.len(), reason.into()));
+        self.lost.push((site, kind));
+    }
+
+    /// Whether `header` is an embedded `Content-Length` that is not the length of the body,
+    /// which is then not written and is reported. The JSON body carries its own length; a
+    /// framed length that disagrees with it (a multipart part cut or padded) would be false
+    /// of the message written. One that agrees is true of it, and kept (CAP writes them).
+    fn content_length_dropped(
+        &mut self,
+        header: &batchwire_core::Header,
+        body_len: usize,
+        operation: usize,
+    ) -> bool {
+        if !header.name().eq_ignore_ascii_case(b"content-length") {
+            return false;
+        }
+        let value = header.value().trim_ascii();
+        let agrees = std::str::from_utf8(value)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            == Some(body_len);
+        if agrees {
+            return false;
+        }
+        self.lose_because(
+            Site::Op(operation),
+            LossKind::Header {
+                name: header.name_str().into_owned(),
+            },
+            format!(
+                "its value {:?} is not the length of the body, {body_len} bytes",
+                String::from_utf8_lossy(value)
+            ),
+        );
+        true
+    }
+
     /// Writes headers as an object of name to string; repeated names are joined with `, `.
+    /// An embedded `Content-Length` that is not the body's length is not written (see
+    /// `content_length_dropped`).
     pub(crate) fn header_object(
         &mut self,
         headers: &Headers,
+        body_len: usize,
         operation: usize,
     ) -> Result<(), EncodeError> {
         self.begin_object();
         let mut done: Vec<&[u8]> = Vec::new();
         for header in headers {
             if done.iter().any(|n| n.eq_ignore_ascii_case(header.name())) {
+                continue;
+            }
+            if self.content_length_dropped(header, body_len, operation) {
+                done.push(header.name());
                 continue;
             }
             let name = utf8(header.name(), "a header name", operation)?;
@@ -252,14 +307,18 @@ impl Out {
     }
 
     /// Writes headers as an array of `{"name", "value"}` objects (Meta Graph), repeated
-    /// names kept.
+    /// names kept; an embedded `Content-Length` that is not the body's length is not written.
     pub(crate) fn header_array(
         &mut self,
         headers: &Headers,
+        body_len: usize,
         operation: usize,
     ) -> Result<(), EncodeError> {
         self.begin_array();
         for header in headers {
+            if self.content_length_dropped(header, body_len, operation) {
+                continue;
+            }
             self.element();
             self.begin_object();
             self.member_str("name", utf8(header.name(), "a header name", operation)?);
@@ -322,10 +381,14 @@ impl Out {
     /// The document and its report, positions taken from the batch written.
     pub(crate) fn finish(self, message: MessageRef<'_>) -> Encoded {
         let positions = message.positions();
-        let losses = self
-            .lost
-            .into_iter()
-            .map(|(at, kind)| Loss::new(at.position(&positions), kind));
+        let mut reasons = self.reasons.into_iter().peekable();
+        let losses = self.lost.into_iter().enumerate().map(|(i, (at, kind))| {
+            let loss = Loss::new(at.position(&positions), kind);
+            match reasons.next_if(|(k, _)| *k == i) {
+                Some((_, reason)) => loss.because(reason),
+                None => loss,
+            }
+        });
         let mut headers = http::HeaderMap::new();
         headers.insert(
             http::header::CONTENT_TYPE,
@@ -480,7 +543,7 @@ pub(crate) fn ids_for<'m>(
     taken: &[&'m str],
     options: &WriteOptions,
     lost: &mut Vec<(Site, LossKind)>,
-) -> Result<Vec<std::borrow::Cow<'m, str>>, EncodeError> {
+) -> Result<Vec<Cow<'m, str>>, EncodeError> {
     let mut used: HashSet<&str> = ids.iter().flatten().copied().collect();
     used.extend(taken.iter().copied());
     let mut invented: HashSet<String> = HashSet::new();
@@ -488,7 +551,7 @@ pub(crate) fn ids_for<'m>(
     let mut out = Vec::with_capacity(ids.len());
     for (operation, id) in ids.iter().enumerate() {
         if let Some(id) = id {
-            out.push(std::borrow::Cow::Borrowed(*id));
+            out.push(Cow::Borrowed(*id));
             continue;
         }
         if !options.invent_ids {
@@ -507,7 +570,7 @@ pub(crate) fn ids_for<'m>(
         };
         invented.insert(id.clone());
         lost.push((Site::Op(operation), LossKind::IdInvented { id: id.clone() }));
-        out.push(std::borrow::Cow::Owned(id));
+        out.push(Cow::Owned(id));
     }
     Ok(out)
 }

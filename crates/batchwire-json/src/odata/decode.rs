@@ -2,11 +2,11 @@
 //! `dependsOn` and the `$<id>` references that must agree with it.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use batchwire_core::{
     AtomicGroup, Batch, BatchMessage, Item, ParseError, ParseErrorKind as K, SubRequest,
-    SubResponse, ToleranceKind,
+    SubResponse, ToleranceKind, odata_system_resource,
 };
 use http::Method;
 use serde_json::value::RawValue;
@@ -161,7 +161,7 @@ fn request<'a>(
                 })?;
             }
         }
-        sub.body = r.body_by_media(body, media_kind(&sub.headers), &at)?;
+        sub.body = r.body_by_media(body, media_kind(&sub.headers), profile.alphabets(), &at)?;
     }
     let group = match object.take("atomicityGroup") {
         Some(g) if !is_null(g) => Some((r.string(g, &path.key("atomicityGroup"))?.into_owned(), g)),
@@ -216,7 +216,12 @@ fn responses<'a>(
             sub.headers = r.header_object(headers, &at.key("headers"))?;
         }
         if let Some(body) = object.take("body") {
-            sub.body = r.body_by_media(body, media_kind(&sub.headers), &at.key("body"))?;
+            sub.body = r.body_by_media(
+                body,
+                media_kind(&sub.headers),
+                profile.alphabets(),
+                &at.key("body"),
+            )?;
         }
         let group = match object.take("atomicityGroup") {
             Some(g) if !is_null(g) => {
@@ -294,6 +299,11 @@ where
             .filter_map(|(i, id)| id.as_deref().map(|id| (profile.key(id), i)))
             .collect(),
         groups: Groups::default(),
+        every_group: read
+            .iter()
+            .filter_map(|x| x.group.as_ref())
+            .map(|(g, _)| profile.key(g).into_owned())
+            .collect(),
         profile,
     };
     let mut items: Vec<Item<T>> = Vec::new();
@@ -375,6 +385,8 @@ struct Names<'n> {
     index: HashMap<Cow<'n, str>, usize>,
     /// The groups met so far.
     groups: Groups,
+    /// Every group name of the batch, as the profile compares it.
+    every_group: HashSet<String>,
     profile: Profile,
 }
 
@@ -496,11 +508,10 @@ fn check_depends<'a, T: HasDepends>(
     let Some(reference) = url_reference(target) else {
         return Ok(());
     };
-    // `$metadata`, `$batch`... are resources, not references, unless an id says otherwise.
-    let Some(j) = names.position(reference) else {
-        return Ok(());
-    };
     let at = here.key("url");
+    let Some(j) = names.position(reference) else {
+        return check_other_reference(r, names, reference, earlier_group, url_raw, &at);
+    };
     if j >= i {
         return Err(r.error_at(
             K::DanglingReference,
@@ -537,4 +548,47 @@ fn check_depends<'a, T: HasDepends>(
         })?;
     }
     Ok(())
+}
+
+/// Checks a `$<name>` URL reference that names no request: the name of an earlier group (of
+/// which the request is not a member) is a reference; a later or its own group is refused,
+/// as in `dependsOn`; a system resource (`$metadata`, `$batch`...) is no reference; anything
+/// else names nothing in the batch, a tolerance.
+fn check_other_reference<'a>(
+    r: &mut Reader<'a>,
+    names: &Names<'_>,
+    reference: &str,
+    earlier_group: impl Fn(&str) -> bool,
+    url_raw: &'a RawValue,
+    at: &Path<'_>,
+) -> Result<(), ParseError> {
+    if earlier_group(reference) {
+        return Ok(());
+    }
+    if names
+        .every_group
+        .contains(names.profile.key(reference).as_ref())
+    {
+        return Err(r.error_at(
+            K::DanglingReference,
+            url_raw,
+            format!(
+                "expected a reference to a preceding request {}, found ${reference}, which names its own or a later atomicity group",
+                At(at)
+            ),
+        ));
+    }
+    if odata_system_resource(reference) {
+        return Ok(());
+    }
+    r.tolerate(ToleranceKind::UnknownReference, url_raw, |r| {
+        r.error_at(
+            K::DanglingReference,
+            url_raw,
+            format!(
+                "expected a reference to the id of a request of the batch {}, found \"${reference}\", which names nothing in the batch",
+                At(at)
+            ),
+        )
+    })
 }

@@ -179,7 +179,7 @@ fn encode_requests(
             }
             if !headers.is_empty() {
                 out.key("headers");
-                out.header_object(&headers, n)?;
+                out.header_object(&headers, op.body.len(), n)?;
             }
             if !op.body.is_empty() {
                 out.key("body");
@@ -261,7 +261,7 @@ fn encode_responses(
             out.number(op.status.as_u16());
             if !op.headers.is_empty() {
                 out.key("headers");
-                out.header_object(&op.headers, n)?;
+                out.header_object(&op.headers, op.body.len(), n)?;
             }
             // CAP and the specification's examples put the group after the headers.
             if let Some(group) = &groups[item_index] {

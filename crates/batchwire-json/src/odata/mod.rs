@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use crate::body::Alphabets;
 use crate::method::{self, Methods};
 
 mod decode;
@@ -50,6 +51,14 @@ impl Profile {
         match self {
             Profile::Odata => &method::ODATA,
             Profile::Graph => &method::GRAPH,
+        }
+    }
+
+    /// OData bodies are base64url; Graph's SDKs write the standard alphabet too.
+    fn alphabets(self) -> Alphabets {
+        match self {
+            Profile::Odata => Alphabets::Url,
+            Profile::Graph => Alphabets::UrlOrStandard,
         }
     }
 

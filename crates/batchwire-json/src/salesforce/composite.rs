@@ -338,7 +338,7 @@ pub(super) fn write_subrequests(
         }
         if !headers.is_empty() {
             out.key("httpHeaders");
-            out.header_object(&headers, n)?;
+            out.header_object(&headers, op.body.len(), n)?;
         }
         // Dependencies are implicit: only those a reference names survive.
         let mut unnamed: HashSet<&str> = op.depends_on.iter().map(String::as_str).collect();
@@ -410,7 +410,7 @@ pub(super) fn write_results(
         out.key("body");
         out.body_json(&op.body, n)?;
         out.key("httpHeaders");
-        out.header_object(&op.headers, n)?;
+        out.header_object(&op.headers, op.body.len(), n)?;
         out.key("httpStatusCode");
         out.number(op.status.as_u16());
         out.member_str("referenceId", &ids[k]);
