@@ -151,7 +151,8 @@ pub enum WriteErrorKind {
     InvalidHeader,
     /// A reason phrase with a line break or a control character.
     InvalidReason,
-    /// A request target that is empty or holds whitespace or control characters.
+    /// A request target that is empty or holds control characters (spaces and characters
+    /// beyond ASCII are percent-encoded, and reported, by the multipart writer).
     InvalidTarget,
     /// A query (GET, HEAD) in an atomic group, or, in OData V2/V3, a request that changes
     /// data outside one: a strict reader would refuse the batch.
@@ -464,6 +465,14 @@ pub enum LossKind {
         /// The member name.
         name: String,
     },
+    /// A request target with spaces or characters beyond ASCII, which a request line cannot
+    /// hold, written percent-encoded (RFC 3986 2.1): each such byte of its UTF-8 as `%XX`.
+    TargetEncoded {
+        /// The target as the model holds it.
+        from: String,
+        /// The target as written.
+        to: String,
+    },
 }
 
 impl fmt::Display for LossKind {
@@ -492,6 +501,9 @@ impl fmt::Display for LossKind {
             LossKind::Omitted => f.write_str("omitted response written as 204 without a body"),
             LossKind::Option { name } => write!(f, "option {name} not written"),
             LossKind::Member { name } => write!(f, "member {name:?} not written"),
+            LossKind::TargetEncoded { from, to } => {
+                write!(f, "target {from:?} written percent-encoded as {to:?}")
+            }
         }
     }
 }

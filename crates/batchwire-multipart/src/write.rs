@@ -170,7 +170,10 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   and put in place of a stale one (as `0` for an empty body). A part-level
 ///   `Content-Length` in the model is recomputed too.
 /// - Status lines are `HTTP/1.1 <code> <reason>`, with the model's reason or the canonical
-///   one; request lines are `<method> <target> HTTP/1.1`.
+///   one; request lines are `<method> <target> HTTP/1.1`. A target with spaces or
+///   characters beyond ASCII is written percent-encoded (each such byte of its UTF-8 as
+///   `%XX`, upper-case; existing `%XX` and other visible characters as they are), and
+///   listed in the report as [`TargetEncoded`](batchwire_core::LossKind::TargetEncoded).
 /// - Headers the writer adds use the canonical spelling.
 ///
 /// # Dialects
@@ -243,7 +246,8 @@ impl<'a> Encoder<'a> {
     ///   or Azure dialect.
     /// - [`InvalidHeader`](WriteErrorKind::InvalidHeader),
     ///   [`InvalidTarget`](WriteErrorKind::InvalidTarget): a name, value, id or target that
-    ///   would break the framing or not read back the same.
+    ///   would break the framing or not read back the same (an empty target, or one with
+    ///   control characters).
     /// - [`DuplicateContentId`](WriteErrorKind::DuplicateContentId),
     ///   [`DanglingReference`](WriteErrorKind::DanglingReference),
     ///   [`ForwardReference`](WriteErrorKind::ForwardReference): a target that starts with

@@ -778,18 +778,28 @@ fn headers_that_would_not_read_back() {
 
 #[test]
 fn targets_and_reasons_that_would_not_read_back() {
-    for (target, found) in [("", "\"\""), ("a b", "\"a b\""), ("a\r\nb", "\"a\\r\\nb\"")] {
+    let cases = [
+        ("", "expected a request target, found \"\" at item 1"),
+        (
+            "a\r\nb",
+            "expected a request target without control characters, found \"a\\r\\nb\" at item 1",
+        ),
+        (
+            "a\tb",
+            "expected a request target without control characters, found \"a\\tb\" at item 1",
+        ),
+        (
+            "a\0b c",
+            "expected a request target without control characters, found \"a\\0b c\" at item 1",
+        ),
+    ];
+    for (target, message) in cases {
         assert_eq!(
             request_error(
                 &one(SubRequest::new(Method::GET, target)),
                 &WriteOptions::default()
             ),
-            (
-                WriteErrorKind::InvalidTarget,
-                format!(
-                    "expected a request target of visible ASCII characters without spaces (percent-encode the rest), found {found} at item 1"
-                )
-            )
+            (WriteErrorKind::InvalidTarget, message.to_owned())
         );
     }
     let mut batch = BatchResponse::new();
@@ -801,6 +811,60 @@ fn targets_and_reasons_that_would_not_read_back() {
         "expected a reason phrase without line breaks or control characters, found \"OK\\r\\nX: y\" at item 1"
     );
     assert_eq!(err.position(), Some(Position::item(0)));
+}
+
+#[test]
+fn targets_with_spaces_or_beyond_ascii_are_percent_encoded() {
+    // Microsoft Graph's and the OData JSON specification's own examples have spaces in
+    // `$filter`.
+    let mut batch = one(SubRequest::new(
+        Method::GET,
+        "me/events?$filter=subject eq 'Réunion'",
+    ));
+    batch.push_group(AtomicGroup::new(vec![
+        SubRequest::new(Method::POST, "Customers").with_id("1"),
+        SubRequest::new(Method::PATCH, "$1/Name eq%20x"),
+    ]));
+    let options = fixed(Dialect::Generic);
+    let encoder = Encoder::request(&batch, &options).unwrap();
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    let lines: Vec<_> = text.lines().filter(|l| l.ends_with(" HTTP/1.1")).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET me/events?$filter=subject%20eq%20'R%C3%A9union' HTTP/1.1",
+            "POST Customers HTTP/1.1",
+            "PATCH $1/Name%20eq%20x HTTP/1.1",
+        ]
+    );
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: target \"me/events?$filter=subject eq 'Réunion'\" written percent-encoded as \"me/events?$filter=subject%20eq%20'R%C3%A9union'\": a request line holds no spaces and only ASCII",
+            "item 2.2: target \"$1/Name eq%20x\" written percent-encoded as \"$1/Name%20eq%20x\": a request line holds no spaces and only ASCII",
+        ]
+    );
+    // The strict reader reads it back, with the encoded target.
+    let content_type = encoder.content_type().as_bytes().to_vec();
+    let decoded = decode(
+        &encoder.to_bytes(),
+        Some(&content_type),
+        &DecodeOptions::strict(),
+    )
+    .unwrap();
+    let BatchMessage::Request(read) = decoded.message else {
+        panic!("expected requests");
+    };
+    let targets: Vec<_> = read.operations().map(|op| op.target.clone()).collect();
+    assert_eq!(
+        targets,
+        [
+            "me/events?$filter=subject%20eq%20'R%C3%A9union'",
+            "Customers",
+            "$1/Name%20eq%20x"
+        ]
+    );
 }
 
 #[test]

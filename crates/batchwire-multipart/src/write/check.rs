@@ -13,12 +13,14 @@ use super::operation::Operation;
 use crate::content_type::is_application_http;
 use crate::grammar::{is_tchar, is_ws};
 
-/// Checks the shape of the batch and every operation, and records what will be dropped.
+/// Checks the shape of the batch and every operation, and records what will be dropped or
+/// changed; returns each operation's target as it is to be written where it differs from
+/// the model's, in wire order.
 pub(super) fn check_items<T: Operation>(
     batch: &Batch<T>,
     dialect: Dialect,
     report: &mut WriteReport,
-) -> Result<(), WriteError> {
+) -> Result<Vec<Option<String>>, WriteError> {
     if batch.items.is_empty() {
         return Err(WriteError::new(
             K::EmptyMultipart,
@@ -26,22 +28,24 @@ pub(super) fn check_items<T: Operation>(
             "expected at least one operation in the batch (RFC 2046 wants a body part), found none",
         ));
     }
+    let mut targets = Vec::with_capacity(batch.operation_count());
     for (i, item) in batch.items.iter().enumerate() {
         match item {
             Item::Operation(op) => {
-                check_operation(op, Position::item(i), dialect, report)?;
+                targets.push(check_operation(op, Position::item(i), dialect, report)?);
                 check_placement(op, Position::item(i), false, dialect)?;
             }
             Item::Group(group) => {
                 check_group(group, i, dialect, report)?;
                 for (j, op) in group.operations.iter().enumerate() {
-                    check_operation(op, Position::member(i, j), dialect, report)?;
-                    check_placement(op, Position::member(i, j), true, dialect)?;
+                    let at = Position::member(i, j);
+                    targets.push(check_operation(op, at, dialect, report)?);
+                    check_placement(op, at, true, dialect)?;
                 }
             }
         }
     }
-    Ok(())
+    Ok(targets)
 }
 
 /// A query belongs outside changesets; in OData V2/V3 a change belongs inside one. The
@@ -115,8 +119,21 @@ fn check_operation<T: Operation>(
     at: Position,
     dialect: Dialect,
     report: &mut WriteReport,
-) -> Result<(), WriteError> {
+) -> Result<Option<String>, WriteError> {
     op.check_start_line(at)?;
+    let target = op.encoded_target();
+    if let (Some(from), Some(to)) = (op.target(), &target) {
+        report.push(
+            Loss::new(
+                Some(at),
+                LossKind::TargetEncoded {
+                    from: from.to_owned(),
+                    to: to.clone(),
+                },
+            )
+            .because("a request line holds no spaces and only ASCII"),
+        );
+    }
     if let Some(id) = op.id()
         && let Some(fault) = value_fault(id.as_bytes())
     {
@@ -170,7 +187,7 @@ fn check_operation<T: Operation>(
                 .because("multipart batches express dependencies only as $n references in targets"),
         );
     }
-    Ok(())
+    Ok(target)
 }
 
 fn check_name(header: &Header, at: Position, section: &str) -> Result<(), WriteError> {

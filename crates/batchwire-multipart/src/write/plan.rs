@@ -21,10 +21,19 @@ pub(super) struct Plan<'a> {
     /// One per atomic group, in batch order.
     pub(super) group_boundaries: Vec<String>,
     /// One per operation, in wire order (members of groups included).
-    pub(super) ids: Vec<Option<Id<'a>>>,
+    pub(super) ops: Vec<Planned<'a>>,
     pub(super) report: WriteReport,
     /// OData V4 `Prefer: odata.continue-on-error` on the envelope.
     pub(super) continue_on_error: bool,
+}
+
+/// How one operation is written, where it is not as the model holds it.
+#[derive(Debug)]
+pub(super) struct Planned<'a> {
+    /// Its Content-ID.
+    pub(super) id: Option<Id<'a>>,
+    /// Its target percent-encoded, where it had to be.
+    pub(super) target: Option<String>,
 }
 
 /// The Content-ID an operation is written with.
@@ -49,7 +58,7 @@ pub(super) fn plan<'a, T: Operation>(
 ) -> Result<Plan<'a>, WriteError> {
     let dialect = options.dialect;
     let mut report = WriteReport::new();
-    check_items(batch, dialect, &mut report)?;
+    let targets = check_items(batch, dialect, &mut report)?;
     if T::KIND == MessageKind::Request && dialect.allows_changesets() {
         check_references(batch, dialect)?;
     }
@@ -57,11 +66,16 @@ pub(super) fn plan<'a, T: Operation>(
     let ids = assign_ids(batch, dialect);
     report_unwritten_content_ids(batch, &ids, &mut report);
     let continue_on_error = batch_options(batch, dialect, &mut report);
+    let ops = ids
+        .into_iter()
+        .zip(targets)
+        .map(|(id, target)| Planned { id, target })
+        .collect();
     Ok(Plan {
         dialect,
         boundary,
         group_boundaries,
-        ids,
+        ops,
         report,
         continue_on_error,
     })
