@@ -140,6 +140,8 @@ pub enum WriteErrorKind {
     /// The same Content-ID twice in one atomic group.
     DuplicateContentId,
     /// A batch or an atomic group without operations; RFC 2046 wants at least one body part.
+    /// (The multipart writer writes them, and reports
+    /// [`LossKind::EmptyMultipart`].)
     EmptyMultipart,
     /// A `$n` reference to the operation itself or to a later one.
     ForwardReference,
@@ -473,6 +475,10 @@ pub enum LossKind {
         /// The target as written.
         to: String,
     },
+    /// A batch (the loss has no position) or an atomic group without operations, written as
+    /// a multipart with no body part, as servers answer an empty changeset; RFC 2046 wants
+    /// one, so a strict reader refuses it, and a lenient one reads it as empty.
+    EmptyMultipart,
 }
 
 impl fmt::Display for LossKind {
@@ -504,6 +510,7 @@ impl fmt::Display for LossKind {
             LossKind::TargetEncoded { from, to } => {
                 write!(f, "target {from:?} written percent-encoded as {to:?}")
             }
+            LossKind::EmptyMultipart => f.write_str("written as a multipart with no body part"),
         }
     }
 }

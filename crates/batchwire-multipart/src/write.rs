@@ -161,6 +161,11 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   delimiter belongs to the delimiter (RFC 2046 5.1.1), so a body is written exactly as
 ///   it is, and an empty body leaves only that line break.
 /// - Each changeset is closed before the next delimiter of the batch.
+/// - A batch without operations is its close delimiter alone (`--b--`), and a changeset
+///   without operations its header section and close delimiter, as servers answer an empty
+///   changeset. RFC 2046 wants a body part, so each is listed in the report
+///   ([`EmptyMultipart`](batchwire_core::LossKind::EmptyMultipart)); a lenient reader reads
+///   it back as empty.
 /// - Part headers come from the model, in its order and spelling, except that the writer
 ///   sets `Content-Type: application/http` (keeping a value that already says so),
 ///   `Content-Transfer-Encoding: binary`, and the Content-ID from the operation's id; the
@@ -240,8 +245,6 @@ impl<'a> Encoder<'a> {
     /// A [`WriteError`] whose [`Position`](batchwire_core::Position) names the item (and
     /// member) at fault:
     ///
-    /// - [`EmptyMultipart`](WriteErrorKind::EmptyMultipart): the batch or a group has no
-    ///   operation.
     /// - [`NestingUnsupported`](WriteErrorKind::NestingUnsupported): a group in the Google
     ///   or Azure dialect.
     /// - [`InvalidHeader`](WriteErrorKind::InvalidHeader),

@@ -698,25 +698,105 @@ fn every_output_gets_the_same_bytes() {
 // Refusals, each with its whole message.
 // ---------------------------------------------------------------------------------------------
 
+/// Reads `text` back leniently, as `content_type` says; returns what the reader tolerated
+/// and the number of items and of members of each group.
+fn read_back(text: &str, content_type: &str) -> (Vec<String>, Vec<usize>) {
+    let decoded = decode(
+        &Bytes::from(text.to_owned()),
+        Some(content_type.as_bytes()),
+        &DecodeOptions::lenient(),
+    )
+    .unwrap();
+    let tolerated = decoded.tolerated.iter().map(ToString::to_string).collect();
+    let shape = match &decoded.message {
+        BatchMessage::Request(batch) => batch
+            .items
+            .iter()
+            .map(|item| match item {
+                batchwire_core::Item::Operation(_) => 1,
+                batchwire_core::Item::Group(group) => group.operations.len(),
+            })
+            .collect(),
+        BatchMessage::Response(batch) => batch
+            .items
+            .iter()
+            .map(|item| match item {
+                batchwire_core::Item::Operation(_) => 1,
+                batchwire_core::Item::Group(group) => group.operations.len(),
+            })
+            .collect(),
+    };
+    (tolerated, shape)
+}
+
 #[test]
-fn empty_batches_and_groups() {
+fn empty_batches_and_groups_are_written_and_reported() {
+    // An empty batch: its close delimiter alone.
+    let empty = BatchRequest::new();
+    let encoder = Encoder::request(&empty, &fixed(Dialect::OdataV4)).unwrap();
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    assert_eq!(text, "--batch_golden--\r\n");
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
     assert_eq!(
-        request_error(&BatchRequest::new(), &WriteOptions::default()),
-        (
-            WriteErrorKind::EmptyMultipart,
-            "expected at least one operation in the batch (RFC 2046 wants a body part), found none"
-                .to_owned()
-        )
+        report,
+        [
+            "batch: written as a multipart with no body part: RFC 2046 wants at least one body part, so only a lenient reader reads it"
+        ]
     );
-    let mut batch = one(SubRequest::new(Method::GET, "A"));
+    let (tolerated, shape) = read_back(&text, "multipart/mixed; boundary=batch_golden");
+    assert_eq!(tolerated, ["multipart with no body part at byte 0"]);
+    assert!(shape.is_empty());
+
+    // An empty changeset, as odata.net answers one, between two responses.
+    let mut batch = BatchResponse::new();
+    batch.push(SubResponse::new(StatusCode::OK));
     batch.push_group(AtomicGroup::new(Vec::new()));
+    batch.push(SubResponse::new(StatusCode::NOT_FOUND));
+    let encoder = Encoder::response(&batch, &fixed(Dialect::OdataV4)).unwrap();
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
     assert_eq!(
-        request_error(&batch, &WriteOptions::default()),
-        (
-            WriteErrorKind::EmptyMultipart,
-            "expected at least one operation in the atomic group (RFC 2046 wants a body part), found none at item 2"
-                .to_owned()
-        )
+        text,
+        "--batch_golden\r\n\
+         Content-Type: application/http\r\n\
+         Content-Transfer-Encoding: binary\r\n\
+         \r\n\
+         HTTP/1.1 200 OK\r\n\
+         \r\n\
+         \r\n\
+         --batch_golden\r\n\
+         Content-Type: multipart/mixed; boundary=changeset_golden\r\n\
+         \r\n\
+         --changeset_golden--\r\n\
+         --batch_golden\r\n\
+         Content-Type: application/http\r\n\
+         Content-Transfer-Encoding: binary\r\n\
+         \r\n\
+         HTTP/1.1 404 Not Found\r\n\
+         \r\n\
+         \r\n\
+         --batch_golden--\r\n"
+    );
+    assert_eq!(text.len(), encoder.encoded_len());
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 2: written as a multipart with no body part: RFC 2046 wants at least one body part, so only a lenient reader reads it"
+        ]
+    );
+    let (tolerated, shape) = read_back(&text, "multipart/mixed; boundary=batch_golden");
+    assert_eq!(tolerated, ["multipart with no body part at byte 182"]);
+    assert_eq!(shape, [1, 0, 1]);
+
+    // With a Content-Length on the changeset part, it is that of the close delimiter.
+    let mut group = AtomicGroup::new(Vec::new());
+    group.part_headers.append("Content-Length", "99");
+    let mut batch = BatchRequest::new();
+    batch.push_group(group);
+    let text = written(&batch, &fixed(Dialect::Generic));
+    assert!(
+        text.contains("Content-Length: 20\r\n\r\n--changeset_golden--\r\n--batch_golden--\r\n"),
+        "{text}"
     );
 }
 

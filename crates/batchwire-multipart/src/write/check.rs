@@ -13,6 +13,9 @@ use super::operation::Operation;
 use crate::content_type::is_application_http;
 use crate::grammar::{is_tchar, is_ws};
 
+/// Why an empty batch or changeset is reported.
+const EMPTY: &str = "RFC 2046 wants at least one body part, so only a lenient reader reads it";
+
 /// Checks the shape of the batch and every operation, and records what will be dropped or
 /// changed; returns each operation's target as it is to be written where it differs from
 /// the model's, in wire order.
@@ -22,11 +25,7 @@ pub(super) fn check_items<T: Operation>(
     report: &mut WriteReport,
 ) -> Result<Vec<Option<String>>, WriteError> {
     if batch.items.is_empty() {
-        return Err(WriteError::new(
-            K::EmptyMultipart,
-            None,
-            "expected at least one operation in the batch (RFC 2046 wants a body part), found none",
-        ));
+        report.push(Loss::new(None, LossKind::EmptyMultipart).because(EMPTY));
     }
     let mut targets = Vec::with_capacity(batch.operation_count());
     for (i, item) in batch.items.iter().enumerate() {
@@ -92,11 +91,7 @@ fn check_group<T>(
         ));
     }
     if group.operations.is_empty() {
-        return Err(WriteError::new(
-            K::EmptyMultipart,
-            Some(at),
-            "expected at least one operation in the atomic group (RFC 2046 wants a body part), found none",
-        ));
+        report.push(Loss::new(Some(at), LossKind::EmptyMultipart).because(EMPTY));
     }
     for header in &group.part_headers {
         check_name(header, at, "the changeset part headers")?;

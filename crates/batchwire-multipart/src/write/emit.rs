@@ -86,6 +86,13 @@ fn dash_line<S: Sink>(out: &mut S, boundary: &[u8]) {
     out.put(CRLF);
 }
 
+/// `--boundary--`, without a line break.
+fn close_line<S: Sink>(out: &mut S, boundary: &[u8]) {
+    out.put(b"--");
+    out.put(boundary);
+    out.put(b"--");
+}
+
 /// Returns true the first time it is called with a flag.
 fn first(seen: &mut bool) -> bool {
     !std::mem::replace(seen, true)
@@ -103,6 +110,12 @@ impl<'p, 'a> Emitter<'p, 'a> {
     /// with no preamble, padding or epilogue.
     pub(super) fn batch<T: Operation, S: Sink>(&self, items: &[Item<T>], out: &mut S) {
         let boundary = self.plan.boundary.as_bytes();
+        if items.is_empty() {
+            // No body part: the close delimiter alone.
+            close_line(out, boundary);
+            out.put(CRLF);
+            return;
+        }
         // Invariant: the plan holds one entry per operation and one boundary per group, in
         // this order, so the iterators never run out early.
         let mut ops: Ops<'p, 'a> = self.plan.ops.iter();
@@ -166,6 +179,11 @@ impl<'p, 'a> Emitter<'p, 'a> {
         out: &mut S,
     ) {
         let boundary = boundary.as_bytes();
+        if group.operations.is_empty() {
+            // No body part: the close delimiter alone, right after the header section.
+            close_line(out, boundary);
+            return;
+        }
         for (j, op) in group.operations.iter().enumerate() {
             if j > 0 {
                 out.put(CRLF);
