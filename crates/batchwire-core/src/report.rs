@@ -479,6 +479,24 @@ pub enum LossKind {
     /// a multipart with no body part, as servers answer an empty changeset; RFC 2046 wants
     /// one, so a strict reader refuses it, and a lenient one reads it as empty.
     EmptyMultipart,
+    /// A `$n` reference that names no earlier request of its scope, written as it is in
+    /// lenient writing; a strict reader refuses it.
+    UnresolvedReference {
+        /// The reference, with its `$`.
+        reference: String,
+    },
+    /// A Content-ID given twice in one changeset, written as it is in lenient writing; OData
+    /// V4 wants them unique in their changeset.
+    DuplicateContentId {
+        /// The id.
+        id: String,
+    },
+    /// A query (GET, HEAD) written in an atomic group in lenient writing; a strict reader
+    /// wants queries outside changesets.
+    QueryInGroup,
+    /// A request that changes data written outside atomic groups in lenient writing; OData
+    /// V2/V3 put changes in changesets.
+    ChangeOutsideGroup,
 }
 
 impl fmt::Display for LossKind {
@@ -511,6 +529,16 @@ impl fmt::Display for LossKind {
                 write!(f, "target {from:?} written percent-encoded as {to:?}")
             }
             LossKind::EmptyMultipart => f.write_str("written as a multipart with no body part"),
+            LossKind::UnresolvedReference { reference } => {
+                write!(f, "reference {reference:?} written unresolved")
+            }
+            LossKind::DuplicateContentId { id } => {
+                write!(f, "Content-ID {id:?} written again in its changeset")
+            }
+            LossKind::QueryInGroup => f.write_str("query written in an atomic group"),
+            LossKind::ChangeOutsideGroup => {
+                f.write_str("request that changes data written outside atomic groups")
+            }
         }
     }
 }

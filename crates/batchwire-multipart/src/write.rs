@@ -257,9 +257,16 @@ impl<'a> Encoder<'a> {
     ///   `$` must name the Content-ID of an earlier request of its changeset (or, outside
     ///   changesets, of the batch). OData's own `$metadata`, `$batch`, `$crossjoin`, `$all`,
     ///   `$entity`, `$root` and the like are not references.
+    /// - [`MisplacedOperation`](WriteErrorKind::MisplacedOperation): a query in a
+    ///   changeset, or in OData V2/V3 a request that changes data outside one.
     /// - [`InvalidBoundary`](WriteErrorKind::InvalidBoundary),
     ///   [`BoundaryInBody`](WriteErrorKind::BoundaryInBody): a boundary the caller chose
     ///   that RFC 2046 does not allow or that a body line starts with.
+    ///
+    /// With [`WriteOptions::lenient`](batchwire_core::WriteOptions#structfield.lenient),
+    /// references, duplicate Content-IDs and misplaced operations are written as they are
+    /// and listed in the report instead; the other faults would make the output unreadable
+    /// and are refused all the same.
     pub fn request(
         batch: &'a BatchRequest,
         options: &WriteOptions,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use batchwire_core::{
     AtomicGroup, BatchMessage, BatchRequest, BatchResponse, Position, SubRequest, SubResponse,
-    WriteErrorKind, WriteReport,
+    ToleranceKind, WriteErrorKind, WriteReport,
 };
 use batchwire_multipart::{
     DecodeOptions, Dialect, Encoder, WriteOptions, decode, write_request, write_response,
@@ -1024,6 +1024,127 @@ fn references_name_earlier_requests() {
     // Google and Azure have no references.
     let google = one(SubRequest::new(Method::GET, "$nothing"));
     Encoder::request(&google, &WriteOptions::new(Dialect::Google)).unwrap();
+}
+
+#[test]
+fn lenient_writing_writes_broken_rules_and_reports_them() {
+    let mut batch = BatchRequest::new();
+    batch.push_group(AtomicGroup::new(vec![
+        SubRequest::new(Method::POST, "A").with_id("1"),
+        SubRequest::new(Method::POST, "B").with_id("1"),
+        SubRequest::new(Method::POST, "$5/x"),
+        SubRequest::new(Method::GET, "C").with_id("2"),
+    ]));
+    batch.push(SubRequest::new(Method::GET, "$z"));
+    batch.push(SubRequest::new(Method::GET, "Z").with_id("z"));
+    // Strict writing refuses the first fault.
+    assert_eq!(
+        request_error(&batch, &fixed(Dialect::OdataV4)),
+        (
+            WriteErrorKind::MisplacedOperation,
+            "expected a request that changes data in the atomic group, found a query at item 1.4"
+                .to_owned()
+        )
+    );
+    let options = fixed(Dialect::OdataV4).with_lenient(true);
+    let encoder = Encoder::request(&batch, &options).unwrap();
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1.4: query written in an atomic group: a strict reader wants queries outside changesets",
+            "item 1.2: Content-ID \"1\" written again in its changeset: the odata-v4 dialect wants Content-IDs unique in their changeset (first at item 1.1)",
+            "item 1.3: reference \"$5\" written unresolved: it names no request",
+            "item 2: reference \"$z\" written unresolved: it names this request or a later one",
+        ]
+    );
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    let lines: Vec<_> = text
+        .lines()
+        .filter(|l| l.starts_with("Content-ID") || l.ends_with("HTTP/1.1"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Content-ID: 1",
+            "POST A HTTP/1.1",
+            "Content-ID: 1",
+            "POST B HTTP/1.1",
+            "Content-ID: 3",
+            "POST $5/x HTTP/1.1",
+            "Content-ID: 2",
+            "GET C HTTP/1.1",
+            "GET $z HTTP/1.1",
+            "Content-ID: z",
+            "GET Z HTTP/1.1",
+        ]
+    );
+    // The lenient reader reads it back, and says what it tolerated.
+    let decoded = decode(
+        &encoder.to_bytes(),
+        Some(encoder.content_type().as_bytes()),
+        &DecodeOptions::lenient().with_dialect(Dialect::OdataV4),
+    )
+    .unwrap();
+    let tolerated: Vec<_> = decoded.tolerated.iter().map(|t| t.kind).collect();
+    assert_eq!(
+        tolerated,
+        [
+            ToleranceKind::DuplicateContentId,
+            ToleranceKind::QueryInChangeset
+        ]
+    );
+
+    // OData V2 wants changes in changesets.
+    let mut change = one(SubRequest::new(Method::DELETE, "Customers(1)"));
+    change.push(SubRequest::new(Method::GET, "Customers"));
+    let written = write_request(
+        &change,
+        &WriteOptions::lenient().with_dialect(Dialect::OdataV2),
+    )
+    .unwrap();
+    let report: Vec<_> = written
+        .extensions()
+        .get::<WriteReport>()
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: request that changes data written outside atomic groups: the odata-v2 dialect puts changes in changesets"
+        ]
+    );
+    assert!(
+        written
+            .body()
+            .windows(29)
+            .any(|w| w == b"DELETE Customers(1) HTTP/1.1\r")
+    );
+
+    // What would make the output unreadable is refused all the same.
+    let lenient = WriteOptions::lenient();
+    let injected = one(SubRequest::new(Method::GET, "A").with_header("X", "a\r\nInjected: 1"));
+    assert_eq!(
+        request_error(&injected, &lenient).0,
+        WriteErrorKind::InvalidHeader
+    );
+    let named = one(SubRequest::new(Method::GET, "A").with_header("Bad Name", "x"));
+    assert_eq!(
+        request_error(&named, &lenient).0,
+        WriteErrorKind::InvalidHeader
+    );
+    let clash = one(SubRequest::new(Method::POST, "A").with_body("--b\r\n"));
+    assert_eq!(
+        request_error(&clash, &lenient.clone().with_boundary("b")).0,
+        WriteErrorKind::BoundaryInBody
+    );
+    let target = one(SubRequest::new(Method::GET, "a\nb"));
+    assert_eq!(
+        request_error(&target, &lenient).0,
+        WriteErrorKind::InvalidTarget
+    );
 }
 
 #[test]

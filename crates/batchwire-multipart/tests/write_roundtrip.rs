@@ -773,7 +773,17 @@ fn rewrite_manifest(dir: &Path, failures: &mut Vec<String>) -> usize {
                     encoder.content_type().as_bytes().to_vec(),
                     encoder.into_report(),
                 ),
-                Err(_) if refused => continue,
+                Err(_) if refused => {
+                    // Lenient writing writes it, and reports what it breaks.
+                    match Encoder::message(&original.message, &options.with_lenient(true)) {
+                        Ok(encoder) if !encoder.report().is_empty() => {}
+                        Ok(_) => failures.push(format!(
+                            "{file} ({dialect}): written leniently without a report"
+                        )),
+                        Err(e) => failures.push(format!("{file} ({dialect}): lenient write: {e}")),
+                    }
+                    continue;
+                }
                 Err(e) => {
                     failures.push(format!("{file} ({dialect}): write: {e}"));
                     continue;

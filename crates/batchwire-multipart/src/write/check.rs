@@ -22,6 +22,7 @@ const EMPTY: &str = "RFC 2046 wants at least one body part, so only a lenient re
 pub(super) fn check_items<T: Operation>(
     batch: &Batch<T>,
     dialect: Dialect,
+    lenient: bool,
     report: &mut WriteReport,
 ) -> Result<Vec<Option<String>>, WriteError> {
     if batch.items.is_empty() {
@@ -32,14 +33,14 @@ pub(super) fn check_items<T: Operation>(
         match item {
             Item::Operation(op) => {
                 targets.push(check_operation(op, Position::item(i), dialect, report)?);
-                check_placement(op, Position::item(i), false, dialect)?;
+                check_placement(op, Position::item(i), false, dialect, lenient, report)?;
             }
             Item::Group(group) => {
                 check_group(group, i, dialect, report)?;
                 for (j, op) in group.operations.iter().enumerate() {
                     let at = Position::member(i, j);
                     targets.push(check_operation(op, at, dialect, report)?);
-                    check_placement(op, at, true, dialect)?;
+                    check_placement(op, at, true, dialect, lenient, report)?;
                 }
             }
         }
@@ -47,29 +48,61 @@ pub(super) fn check_items<T: Operation>(
     Ok(targets)
 }
 
+/// A rule of the format the batch breaks: in strict writing, `error`; in lenient writing,
+/// `loss` in the report.
+fn broken(
+    lenient: bool,
+    report: &mut WriteReport,
+    error: impl FnOnce() -> WriteError,
+    loss: Loss,
+) -> Result<(), WriteError> {
+    if lenient {
+        report.push(loss);
+        Ok(())
+    } else {
+        Err(error())
+    }
+}
+
 /// A query belongs outside changesets; in OData V2/V3 a change belongs inside one. The
-/// reader refuses either in strict mode, so the writer does not write them.
+/// reader refuses either in strict mode, so the writer writes them only leniently.
 fn check_placement<T: Operation>(
     op: &T,
     at: Position,
     in_group: bool,
     dialect: Dialect,
+    lenient: bool,
+    report: &mut WriteReport,
 ) -> Result<(), WriteError> {
     match op.is_query() {
-        Some(true) if in_group => Err(WriteError::new(
-            K::MisplacedOperation,
-            Some(at),
-            "expected a request that changes data in the atomic group, found a query",
-        )),
-        Some(false) if !in_group && dialect.requires_changes_in_changesets() => {
-            Err(WriteError::new(
-                K::MisplacedOperation,
-                Some(at),
-                format!(
-                    "expected a query outside atomic groups ({dialect} puts changes in changesets), found a request that changes data"
-                ),
-            ))
-        }
+        Some(true) if in_group => broken(
+            lenient,
+            report,
+            || {
+                WriteError::new(
+                    K::MisplacedOperation,
+                    Some(at),
+                    "expected a request that changes data in the atomic group, found a query",
+                )
+            },
+            Loss::new(Some(at), LossKind::QueryInGroup)
+                .because("a strict reader wants queries outside changesets"),
+        ),
+        Some(false) if !in_group && dialect.requires_changes_in_changesets() => broken(
+            lenient,
+            report,
+            || {
+                WriteError::new(
+                    K::MisplacedOperation,
+                    Some(at),
+                    format!(
+                        "expected a query outside atomic groups ({dialect} puts changes in changesets), found a request that changes data"
+                    ),
+                )
+            },
+            Loss::new(Some(at), LossKind::ChangeOutsideGroup)
+                .because(format!("the {dialect} dialect puts changes in changesets")),
+        ),
         _ => Ok(()),
     }
 }
@@ -251,10 +284,13 @@ pub(super) fn shown(bytes: &[u8], sensitive: bool) -> String {
 /// OData: a `$n` target names an earlier request: of the same changeset for a member (OData
 /// 4.01 part 1, 11.7.3.1), of the batch for a request outside changesets (olingo and
 /// [MS-ODATA] resolve those). OData V4 also wants Content-IDs unique in their changeset;
-/// elsewhere a reference names the first member with the id, as readers resolve it.
+/// elsewhere a reference names the first member with the id, as readers resolve it. In
+/// lenient writing, each fault is reported instead.
 pub(super) fn check_references<T: Operation>(
     batch: &Batch<T>,
     dialect: Dialect,
+    lenient: bool,
+    report: &mut WriteReport,
 ) -> Result<(), WriteError> {
     // The first operation (in wire order) carrying each id.
     let mut first: HashMap<&str, usize> = HashMap::new();
@@ -278,7 +314,7 @@ pub(super) fn check_references<T: Operation>(
                     Some(_) => Named::Later,
                     None => Named::Nothing,
                 };
-                return Err(reference_error(name, named, false, Position::item(i)));
+                reference_fault(name, named, false, Position::item(i), lenient, report)?;
             }
             Item::Group(group) => {
                 flat += group.operations.len();
@@ -288,15 +324,25 @@ pub(super) fn check_references<T: Operation>(
                     let Some(id) = op.id() else { continue };
                     let earlier = *local.entry(id).or_insert(j);
                     if earlier != j && dialect.requires_changeset_content_ids() {
-                        return Err(WriteError::new(
-                            K::DuplicateContentId,
-                            Some(Position::member(i, j)),
-                            format!(
-                                "expected a Content-ID unique in its changeset, found {} again (first at item {})",
-                                shown(id.as_bytes(), false),
-                                Position::member(i, earlier)
-                            ),
-                        ));
+                        let (at, first) = (Position::member(i, j), Position::member(i, earlier));
+                        broken(
+                            lenient,
+                            report,
+                            || {
+                                WriteError::new(
+                                    K::DuplicateContentId,
+                                    Some(at),
+                                    format!(
+                                        "expected a Content-ID unique in its changeset, found {} again (first at item {first})",
+                                        shown(id.as_bytes(), false),
+                                    ),
+                                )
+                            },
+                            Loss::new(Some(at), LossKind::DuplicateContentId { id: id.to_owned() })
+                                .because(format!(
+                                    "the {dialect} dialect wants Content-IDs unique in their changeset (first at item {first})"
+                                )),
+                        )?;
                     }
                 }
                 for (j, op) in group.operations.iter().enumerate() {
@@ -310,7 +356,7 @@ pub(super) fn check_references<T: Operation>(
                         None if first.contains_key(name) => Named::Outside,
                         None => Named::Nothing,
                     };
-                    return Err(reference_error(name, named, true, Position::member(i, j)));
+                    reference_fault(name, named, true, Position::member(i, j), lenient, report)?;
                 }
             }
         }
@@ -329,23 +375,47 @@ enum Named {
     Nothing,
 }
 
-fn reference_error(name: &str, named: Named, in_group: bool, at: Position) -> WriteError {
-    let expected = if in_group {
-        "expected a reference to an earlier Content-ID of the changeset"
-    } else {
-        "expected a reference to the Content-ID of an earlier request"
-    };
-    let found = shown(format!("${name}").as_bytes(), false);
+/// A reference that names no earlier request of its scope: the error, or in lenient
+/// writing the loss.
+fn reference_fault(
+    name: &str,
+    named: Named,
+    in_group: bool,
+    at: Position,
+    lenient: bool,
+    report: &mut WriteReport,
+) -> Result<(), WriteError> {
     let (kind, which) = match named {
         Named::Later => (K::ForwardReference, "this request or a later one"),
-        Named::Outside => (K::DanglingReference, "a request outside it"),
+        Named::Outside => (K::DanglingReference, "a request outside its changeset"),
         Named::Nothing => (K::DanglingReference, "no request"),
     };
-    WriteError::new(
-        kind,
+    let reference = format!("${name}");
+    let error = || {
+        let expected = if in_group {
+            "expected a reference to an earlier Content-ID of the changeset"
+        } else {
+            "expected a reference to the Content-ID of an earlier request"
+        };
+        let found = shown(reference.as_bytes(), false);
+        let which = match named {
+            Named::Outside => "a request outside it",
+            _ => which,
+        };
+        WriteError::new(
+            kind,
+            Some(at),
+            format!("{expected}, found {found}, which names {which}"),
+        )
+    };
+    let loss = Loss::new(
         Some(at),
-        format!("{expected}, found {found}, which names {which}"),
+        LossKind::UnresolvedReference {
+            reference: reference.clone(),
+        },
     )
+    .because(format!("it names {which}"));
+    broken(lenient, report, error, loss)
 }
 
 #[cfg(test)]

@@ -58,9 +58,9 @@ pub(super) fn plan<'a, T: Operation>(
 ) -> Result<Plan<'a>, WriteError> {
     let dialect = options.dialect;
     let mut report = WriteReport::new();
-    let targets = check_items(batch, dialect, &mut report)?;
+    let targets = check_items(batch, dialect, options.lenient, &mut report)?;
     if T::KIND == MessageKind::Request && dialect.allows_changesets() {
-        check_references(batch, dialect)?;
+        check_references(batch, dialect, options.lenient, &mut report)?;
     }
     let (boundary, group_boundaries) = boundaries(batch, options, random::boundary)?;
     let ids = assign_ids(batch, dialect);
