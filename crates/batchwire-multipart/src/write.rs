@@ -200,8 +200,10 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   off sub-requests, since the Blob Batch API applies the batch request's version to all
 ///   of them, and each removal is listed in the report.
 ///
-/// Batch options multipart cannot carry, atomic group names and declared dependencies are
-/// listed in the [`WriteReport`], never dropped silently.
+/// Batch options multipart cannot carry (all but OData V4's continue-on-error), atomic group
+/// names, declared dependencies, the members of a JSON format kept beside the batch, a group
+/// or an operation, and responses marked omitted (written as the model holds them, a `204`)
+/// are listed in the [`WriteReport`], never dropped silently.
 ///
 /// # Examples
 ///

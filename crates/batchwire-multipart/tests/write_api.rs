@@ -578,6 +578,61 @@ fn the_report_lists_what_multipart_cannot_carry() {
     );
 }
 
+#[test]
+fn the_report_lists_members_omitted_responses_and_every_option() {
+    let mut answered = SubResponse::new(StatusCode::OK);
+    answered.extra.push("@core.note", "1");
+    let mut skipped = SubResponse::new(StatusCode::NO_CONTENT);
+    skipped.omitted = true;
+    let mut group = AtomicGroup::new(vec![SubResponse::new(StatusCode::CREATED)]);
+    group.extra.push("if", r#""$1/$succeeded""#);
+    let mut batch = BatchResponse::new();
+    batch.push(answered);
+    batch.push(skipped);
+    batch.push_group(group);
+    batch.extra.push("@odata.context", r#""x""#);
+    batch.extra.push("custom", "[]");
+    batch.options.next_link = Some("https://example.com/$batch?page=2".into());
+    batch.options.has_errors = Some(false);
+    batch.options.collate_subrequests = Some(true);
+    let encoder = Encoder::response(&batch, &fixed(Dialect::OdataV4)).unwrap();
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: member \"@core.note\" not written: a multipart batch has no place for members of a JSON batch",
+            "item 2: omitted response written as 204 without a body: a multipart batch has no way to mark a position without a response",
+            "item 3: member \"if\" not written: a multipart batch has no place for members of a JSON batch",
+            "batch: option collate_subrequests not written: multipart batches have no way to say it",
+            "batch: option has_errors not written: multipart batches have no way to say it",
+            "batch: option next_link not written: multipart batches have no way to say it",
+            "batch: member \"@odata.context\" not written: a multipart batch has no place for members of a JSON batch",
+            "batch: member \"custom\" not written: a multipart batch has no place for members of a JSON batch",
+        ]
+    );
+    // The omitted position is written as the model holds it.
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    assert!(
+        text.contains("\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--batch_golden\r\n"),
+        "{text}"
+    );
+
+    // Requests: members of an operation; options that say nothing are not reported.
+    let mut op = SubRequest::new(Method::GET, "A");
+    op.extra.push("if", "true");
+    let mut requests = one(op);
+    requests.options.collate_subrequests = Some(false);
+    requests.options.halt_on_error = Some(false);
+    let encoder = Encoder::request(&requests, &fixed(Dialect::Generic)).unwrap();
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: member \"if\" not written: a multipart batch has no place for members of a JSON batch"
+        ]
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Envelopes and outputs.
 // ---------------------------------------------------------------------------------------------

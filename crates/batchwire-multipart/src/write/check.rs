@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use batchwire_core::WriteErrorKind as K;
 use batchwire_core::{
-    AtomicGroup, Batch, Dialect, Header, Item, Loss, LossKind, MessageKind, Position, WriteError,
-    WriteReport, odata_reference, odata_system_resource,
+    AtomicGroup, Batch, Dialect, Extra, Header, Item, Loss, LossKind, MessageKind, Position,
+    WriteError, WriteReport, odata_reference, odata_system_resource,
 };
 
 use super::operation::Operation;
@@ -139,7 +139,24 @@ fn check_group<T>(
                 .because("multipart changesets have no name"),
         );
     }
+    members_lost(&group.extra, Some(at), report);
     Ok(())
+}
+
+/// Members of a JSON format kept beside an operation, a group or the batch (`at: None`),
+/// which a multipart batch has no place for.
+pub(super) fn members_lost(extra: &Extra, at: Option<Position>, report: &mut WriteReport) {
+    for (name, _) in extra.iter() {
+        report.push(
+            Loss::new(
+                at,
+                LossKind::Member {
+                    name: name.to_owned(),
+                },
+            )
+            .because("a multipart batch has no place for members of a JSON batch"),
+        );
+    }
 }
 
 fn check_operation<T: Operation>(
@@ -215,6 +232,13 @@ fn check_operation<T: Operation>(
                 .because("multipart batches express dependencies only as $n references in targets"),
         );
     }
+    if op.omitted() {
+        report.push(
+            Loss::new(Some(at), LossKind::Omitted)
+                .because("a multipart batch has no way to mark a position without a response"),
+        );
+    }
+    members_lost(op.extra(), Some(at), report);
     Ok(target)
 }
 

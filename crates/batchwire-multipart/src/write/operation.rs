@@ -1,7 +1,7 @@
 //! What the writer needs from a sub-request or a sub-response, so one writer serves both.
 
 use batchwire_core::WriteErrorKind as K;
-use batchwire_core::{Headers, MessageKind, Position, SubRequest, SubResponse, WriteError};
+use batchwire_core::{Extra, Headers, MessageKind, Position, SubRequest, SubResponse, WriteError};
 
 use super::check::shown;
 use super::emit::Sink;
@@ -31,6 +31,12 @@ pub(super) trait Operation {
 
     /// Declared dependencies, which multipart cannot carry.
     fn depends_on(&self) -> &[String];
+
+    /// Members of a JSON format that the model does not name, which multipart cannot carry.
+    fn extra(&self) -> &Extra;
+
+    /// Whether this marks a position without a response, which multipart cannot say.
+    fn omitted(&self) -> bool;
 
     /// The first bytes of the start line, which a delimiter must not look like.
     fn line_start(&self) -> &[u8];
@@ -75,6 +81,14 @@ impl Operation for SubRequest {
 
     fn depends_on(&self) -> &[String] {
         &self.depends_on
+    }
+
+    fn extra(&self) -> &Extra {
+        &self.extra
+    }
+
+    fn omitted(&self) -> bool {
+        false
     }
 
     fn line_start(&self) -> &[u8] {
@@ -146,6 +160,14 @@ impl Operation for SubResponse {
 
     fn depends_on(&self) -> &[String] {
         &[]
+    }
+
+    fn extra(&self) -> &Extra {
+        &self.extra
+    }
+
+    fn omitted(&self) -> bool {
+        self.omitted
     }
 
     fn line_start(&self) -> &[u8] {

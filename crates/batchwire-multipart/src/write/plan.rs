@@ -9,7 +9,7 @@ use batchwire_core::{
 
 use super::WriteOptions;
 use super::boundary::boundaries;
-use super::check::{check_items, check_references};
+use super::check::{check_items, check_references, members_lost};
 use super::operation::Operation;
 use super::random;
 
@@ -137,17 +137,26 @@ fn batch_options<T>(batch: &Batch<T>, dialect: Dialect, report: &mut WriteReport
             ),
         );
     }
-    if options.halt_on_error == Some(true) {
-        report.push(
-            Loss::new(
-                None,
-                LossKind::Option {
-                    name: "halt_on_error",
-                },
-            )
-            .because("multipart batches have no way to say it"),
-        );
+    // Saying nothing means not to collate, stop or report errors; a partial response's
+    // next link and the batch's own word on errors are said whatever their value.
+    let unsaid = [
+        ("halt_on_error", options.halt_on_error == Some(true)),
+        (
+            "collate_subrequests",
+            options.collate_subrequests == Some(true),
+        ),
+        ("has_errors", options.has_errors.is_some()),
+        ("next_link", options.next_link.is_some()),
+    ];
+    for (name, set) in unsaid {
+        if set {
+            report.push(
+                Loss::new(None, LossKind::Option { name })
+                    .because("multipart batches have no way to say it"),
+            );
+        }
     }
+    members_lost(&batch.extra, None, report);
     continue_on_error
 }
 
