@@ -191,8 +191,10 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   Content-IDs must be unique in their changeset.
 /// - `Google`: no changesets. A request without an id gets `<item-N:BOUNDARY>`, `N`
 ///   counting operations from 1 and `BOUNDARY` the batch boundary, which makes the id
-///   unique per envelope and reproducible with a chosen boundary. A response's id gets
-///   `response-` after its `<` (unless it has it), and a response without one gets
+///   unique per envelope and reproducible with a chosen boundary. A response's id in the
+///   form of a request's (`<item…>`, `item…`) gets `response-` in front of `item`, as
+///   Google answers it; any other id (`<response-…>`, or one from another format such as
+///   OData's `1`) is written as it is. A response without one gets
 ///   `<response-item-N:BOUNDARY>`.
 /// - `Azure`: no changesets. A part without an id gets the smallest number from 0 that no
 ///   operation uses. Standard header names and `x-ms-*` names are written in Azure's

@@ -459,7 +459,16 @@ fn google_ids_and_answers() {
     assert_eq!(ids, ["<item-1:g>", "<x@y>", "<item-3:g>"]);
 
     let mut answers = BatchResponse::new();
-    for id in ["<x@y>", "plain", "<response-x@y>", "response-plain"] {
+    // A request's form gets `response-`; Google's response form and ids from elsewhere
+    // (OData's `1`) are written as they are.
+    for id in [
+        "<item1:x@y>",
+        "item-2",
+        "<response-x@y>",
+        "response-plain",
+        "1",
+        "<x@y>",
+    ] {
         answers.push(SubResponse::new(StatusCode::OK).with_id(id));
     }
     answers.push(SubResponse::new(StatusCode::OK));
@@ -474,12 +483,20 @@ fn google_ids_and_answers() {
     assert_eq!(
         ids,
         [
+            "<response-item1:x@y>",
+            "response-item-2",
             "<response-x@y>",
             "response-plain",
-            "<response-x@y>",
-            "response-plain",
-            "<response-item-5:g>"
+            "1",
+            "<x@y>",
+            "<response-item-7:g>"
         ]
+    );
+    assert!(
+        Encoder::response(&answers, &WriteOptions::new(Dialect::Google))
+            .unwrap()
+            .report()
+            .is_empty()
     );
 }
 

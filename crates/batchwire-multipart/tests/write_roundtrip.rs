@@ -118,13 +118,14 @@ fn compare_op<T: Op>(
     // Ids: as given, or generated where the dialect needs them.
     let read_id = read.id().map(str::to_owned);
     match (model.id(), dialect) {
+        // Google answers a request's id `<item…>` as `<response-item…>`; other ids stay.
         (Some(id), Dialect::Google) if T::KIND == MessageKind::Response => {
-            let want = if id.starts_with("<response-") || id.starts_with("response-") {
-                id.to_owned()
-            } else if let Some(rest) = id.strip_prefix('<') {
-                format!("<response-{rest}")
-            } else {
+            let want = if let Some(rest) = id.strip_prefix("<item") {
+                format!("<response-item{rest}")
+            } else if id.starts_with("item") {
                 format!("response-{id}")
+            } else {
+                id.to_owned()
             };
             if read_id.as_deref() != Some(want.as_str()) {
                 return Err(format!("id {read_id:?}, want {want:?}"));
@@ -457,10 +458,10 @@ fn target() -> impl Strategy<Value = String> {
     })
 }
 
-/// Which id an operation gets: none, a number, a name, or a bracketed name; made unique by
-/// the operation's place.
+/// Which id an operation gets: none, a number, a name, a bracketed name, or a name in the
+/// form of a Google request's, bracketed or not; made unique by the operation's place.
 fn id_kind() -> impl Strategy<Value = u8> {
-    0u8..4
+    0u8..6
 }
 
 fn make_id(kind: u8, flat: usize, name: &str) -> Option<String> {
@@ -468,7 +469,9 @@ fn make_id(kind: u8, flat: usize, name: &str) -> Option<String> {
         0 => None,
         1 => Some(flat.to_string()),
         2 => Some(format!("{name}.{flat}")),
-        _ => Some(format!("<{name}.{flat}>")),
+        3 => Some(format!("<{name}.{flat}>")),
+        4 => Some(format!("<item{flat}:{name}>")),
+        _ => Some(format!("item-{flat}.{name}")),
     }
 }
 

@@ -348,11 +348,9 @@ impl<'p, 'a> Emitter<'p, 'a> {
                 out.put(self.plan.boundary.as_bytes());
                 out.put(b">");
             }
-            // Google answers `<x>` with `<response-x>`.
+            // Google answers `<item…>` with `<response-item…>`.
             Id::GoogleAnswer(id) => {
-                if id.starts_with("<response-") || id.starts_with("response-") {
-                    out.put(id.as_bytes());
-                } else if let Some(rest) = id.strip_prefix('<') {
+                if let Some(rest) = id.strip_prefix('<') {
                     out.put(b"<response-");
                     out.put(rest.as_bytes());
                 } else {

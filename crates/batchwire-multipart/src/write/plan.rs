@@ -46,8 +46,8 @@ pub(super) enum Id<'a> {
     /// A generated Google id, `<item-N:BASE>` or `<response-item-N:BASE>`, where `BASE` is
     /// the batch boundary and `N` counts operations from 1.
     Google(usize),
-    /// The model's id of a Google response, with `response-` put after the `<` unless it is
-    /// there already.
+    /// The model's id of a Google response in the form of a request's (`<item…>` or
+    /// `item…`), with `response-` put in front of `item`, as Google answers it.
     GoogleAnswer(&'a str),
 }
 
@@ -185,7 +185,10 @@ fn assign_ids<T: Operation>(batch: &Batch<T>, dialect: Dialect) -> Vec<Option<Id
     let mut ids = Vec::with_capacity(batch.operation_count());
     for (flat, (op, group)) in batch.operations_with_group().enumerate() {
         let id = match (scheme, op.id()) {
-            (IdScheme::Google, Some(id)) if T::KIND == MessageKind::Response => {
+            (IdScheme::Google, Some(id))
+                if T::KIND == MessageKind::Response
+                    && (id.starts_with("<item") || id.starts_with("item")) =>
+            {
                 Some(Id::GoogleAnswer(id))
             }
             (_, Some(id)) => Some(Id::Given(id)),
