@@ -124,6 +124,8 @@ impl Decoded {
 /// assert_eq!(options.boundary.as_deref(), Some("batch_1"));
 /// assert_eq!(options.changeset_boundary, None);
 /// assert!(options.invent_ids);
+/// assert!(!options.lenient);
+/// assert!(WriteOptions::lenient().with_dialect(Dialect::OdataV4).lenient);
 /// ```
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,6 +141,22 @@ pub struct WriteOptions {
     /// When off, such an operation is a [`WriteErrorKind::MissingId`](crate::WriteErrorKind)
     /// error. Default on. (Multipart dialects number their Content-IDs themselves.)
     pub invent_ids: bool,
+    /// Write what a lenient reader reads instead of refusing what breaks a rule of the
+    /// format, and list each broken rule in the report. Default off: the writer then writes
+    /// only what the format's strict reader accepts.
+    ///
+    /// In multipart, lenient writing writes a `$n` reference that names no earlier request
+    /// of its scope ([`LossKind::UnresolvedReference`](crate::LossKind)), a Content-ID twice
+    /// in an OData V4 changeset ([`LossKind::DuplicateContentId`](crate::LossKind)), a
+    /// query in a changeset ([`LossKind::QueryInGroup`](crate::LossKind)) and, in OData
+    /// V2/V3, a request that changes data outside changesets
+    /// ([`LossKind::ChangeOutsideGroup`](crate::LossKind)). What would make the output
+    /// unreadable is refused all the same: a header name that is not a token, a header
+    /// value, id or reason phrase with a line break or a control character, a value with
+    /// surrounding whitespace, an empty target or one with control characters, an invalid
+    /// boundary or one that a line of the content starts with, and a group in a dialect
+    /// without changesets.
+    pub lenient: bool,
 }
 
 impl Default for WriteOptions {
@@ -148,6 +166,7 @@ impl Default for WriteOptions {
             boundary: None,
             changeset_boundary: None,
             invent_ids: true,
+            lenient: false,
         }
     }
 }
@@ -159,6 +178,22 @@ impl WriteOptions {
             dialect,
             ..WriteOptions::default()
         }
+    }
+
+    /// Lenient writing with the generic dialect and fresh random boundaries: see
+    /// [`WriteOptions::lenient`](#structfield.lenient).
+    pub fn lenient() -> WriteOptions {
+        WriteOptions {
+            lenient: true,
+            ..WriteOptions::default()
+        }
+    }
+
+    /// These options with lenient writing on or off.
+    #[must_use]
+    pub fn with_lenient(mut self, on: bool) -> WriteOptions {
+        self.lenient = on;
+        self
     }
 
     /// These options with another dialect.

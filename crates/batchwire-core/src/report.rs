@@ -140,6 +140,8 @@ pub enum WriteErrorKind {
     /// The same Content-ID twice in one atomic group.
     DuplicateContentId,
     /// A batch or an atomic group without operations; RFC 2046 wants at least one body part.
+    /// (The multipart writer writes them, and reports
+    /// [`LossKind::EmptyMultipart`].)
     EmptyMultipart,
     /// A `$n` reference to the operation itself or to a later one.
     ForwardReference,
@@ -151,7 +153,8 @@ pub enum WriteErrorKind {
     InvalidHeader,
     /// A reason phrase with a line break or a control character.
     InvalidReason,
-    /// A request target that is empty or holds whitespace or control characters.
+    /// A request target that is empty or holds control characters (spaces and characters
+    /// beyond ASCII are percent-encoded, and reported, by the multipart writer).
     InvalidTarget,
     /// A query (GET, HEAD) in an atomic group, or, in OData V2/V3, a request that changes
     /// data outside one: a strict reader would refuse the batch.
@@ -476,6 +479,36 @@ pub enum LossKind {
     /// A body that is not a result of the format (a record, an error array, no body at all),
     /// written inside, or as, a result object of the format that says the outcome.
     BodyAsResult,
+    /// A request target with spaces or characters beyond ASCII, which a request line cannot
+    /// hold, written percent-encoded (RFC 3986 2.1): each such byte of its UTF-8 as `%XX`.
+    TargetEncoded {
+        /// The target as the model holds it.
+        from: String,
+        /// The target as written.
+        to: String,
+    },
+    /// A batch (the loss has no position) or an atomic group without operations, written as
+    /// a multipart with no body part, as servers answer an empty changeset; RFC 2046 wants
+    /// one, so a strict reader refuses it, and a lenient one reads it as empty.
+    EmptyMultipart,
+    /// A `$n` reference that names no earlier request of its scope, written as it is in
+    /// lenient writing; a strict reader refuses it.
+    UnresolvedReference {
+        /// The reference, with its `$`.
+        reference: String,
+    },
+    /// A Content-ID given twice in one changeset, written as it is in lenient writing; OData
+    /// V4 wants them unique in their changeset.
+    DuplicateContentId {
+        /// The id.
+        id: String,
+    },
+    /// A query (GET, HEAD) written in an atomic group in lenient writing; a strict reader
+    /// wants queries outside changesets.
+    QueryInGroup,
+    /// A request that changes data written outside atomic groups in lenient writing; OData
+    /// V2/V3 put changes in changesets.
+    ChangeOutsideGroup,
 }
 
 impl fmt::Display for LossKind {
@@ -508,6 +541,20 @@ impl fmt::Display for LossKind {
                 write!(f, "status {status} written as {written}")
             }
             LossKind::BodyAsResult => f.write_str("body written as a result object"),
+            LossKind::TargetEncoded { from, to } => {
+                write!(f, "target {from:?} written percent-encoded as {to:?}")
+            }
+            LossKind::EmptyMultipart => f.write_str("written as a multipart with no body part"),
+            LossKind::UnresolvedReference { reference } => {
+                write!(f, "reference {reference:?} written unresolved")
+            }
+            LossKind::DuplicateContentId { id } => {
+                write!(f, "Content-ID {id:?} written again in its changeset")
+            }
+            LossKind::QueryInGroup => f.write_str("query written in an atomic group"),
+            LossKind::ChangeOutsideGroup => {
+                f.write_str("request that changes data written outside atomic groups")
+            }
         }
     }
 }

@@ -161,6 +161,11 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   delimiter belongs to the delimiter (RFC 2046 5.1.1), so a body is written exactly as
 ///   it is, and an empty body leaves only that line break.
 /// - Each changeset is closed before the next delimiter of the batch.
+/// - A batch without operations is its close delimiter alone (`--b--`), and a changeset
+///   without operations its header section and close delimiter, as servers answer an empty
+///   changeset. RFC 2046 wants a body part, so each is listed in the report
+///   ([`EmptyMultipart`](batchwire_core::LossKind::EmptyMultipart)); a lenient reader reads
+///   it back as empty.
 /// - Part headers come from the model, in its order and spelling, except that the writer
 ///   sets `Content-Type: application/http` (keeping a value that already says so),
 ///   `Content-Transfer-Encoding: binary`, and the Content-ID from the operation's id; the
@@ -170,7 +175,10 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   and put in place of a stale one (as `0` for an empty body). A part-level
 ///   `Content-Length` in the model is recomputed too.
 /// - Status lines are `HTTP/1.1 <code> <reason>`, with the model's reason or the canonical
-///   one; request lines are `<method> <target> HTTP/1.1`.
+///   one; request lines are `<method> <target> HTTP/1.1`. A target with spaces or
+///   characters beyond ASCII is written percent-encoded (each such byte of its UTF-8 as
+///   `%XX`, upper-case; existing `%XX` and other visible characters as they are), and
+///   listed in the report as [`TargetEncoded`](batchwire_core::LossKind::TargetEncoded).
 /// - Headers the writer adds use the canonical spelling.
 ///
 /// # Dialects
@@ -183,8 +191,10 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   Content-IDs must be unique in their changeset.
 /// - `Google`: no changesets. A request without an id gets `<item-N:BOUNDARY>`, `N`
 ///   counting operations from 1 and `BOUNDARY` the batch boundary, which makes the id
-///   unique per envelope and reproducible with a chosen boundary. A response's id gets
-///   `response-` after its `<` (unless it has it), and a response without one gets
+///   unique per envelope and reproducible with a chosen boundary. A response's id in the
+///   form of a request's (`<item…>`, `item…`) gets `response-` in front of `item`, as
+///   Google answers it; any other id (`<response-…>`, or one from another format such as
+///   OData's `1`) is written as it is. A response without one gets
 ///   `<response-item-N:BOUNDARY>`.
 /// - `Azure`: no changesets. A part without an id gets the smallest number from 0 that no
 ///   operation uses. Standard header names and `x-ms-*` names are written in Azure's
@@ -192,8 +202,10 @@ pub fn write_message(batch: &BatchMessage, options: &WriteOptions) -> Result<Wri
 ///   off sub-requests, since the Blob Batch API applies the batch request's version to all
 ///   of them, and each removal is listed in the report.
 ///
-/// Batch options multipart cannot carry, atomic group names and declared dependencies are
-/// listed in the [`WriteReport`], never dropped silently.
+/// Batch options multipart cannot carry (all but OData V4's continue-on-error), atomic group
+/// names, declared dependencies, the members of a JSON format kept beside the batch, a group
+/// or an operation, and responses marked omitted (written as the model holds them, a `204`)
+/// are listed in the [`WriteReport`], never dropped silently.
 ///
 /// # Examples
 ///
@@ -237,22 +249,28 @@ impl<'a> Encoder<'a> {
     /// A [`WriteError`] whose [`Position`](batchwire_core::Position) names the item (and
     /// member) at fault:
     ///
-    /// - [`EmptyMultipart`](WriteErrorKind::EmptyMultipart): the batch or a group has no
-    ///   operation.
     /// - [`NestingUnsupported`](WriteErrorKind::NestingUnsupported): a group in the Google
     ///   or Azure dialect.
     /// - [`InvalidHeader`](WriteErrorKind::InvalidHeader),
     ///   [`InvalidTarget`](WriteErrorKind::InvalidTarget): a name, value, id or target that
-    ///   would break the framing or not read back the same.
+    ///   would break the framing or not read back the same (an empty target, or one with
+    ///   control characters).
     /// - [`DuplicateContentId`](WriteErrorKind::DuplicateContentId),
     ///   [`DanglingReference`](WriteErrorKind::DanglingReference),
     ///   [`ForwardReference`](WriteErrorKind::ForwardReference): a target that starts with
     ///   `$` must name the Content-ID of an earlier request of its changeset (or, outside
     ///   changesets, of the batch). OData's own `$metadata`, `$batch`, `$crossjoin`, `$all`,
     ///   `$entity`, `$root` and the like are not references.
+    /// - [`MisplacedOperation`](WriteErrorKind::MisplacedOperation): a query in a
+    ///   changeset, or in OData V2/V3 a request that changes data outside one.
     /// - [`InvalidBoundary`](WriteErrorKind::InvalidBoundary),
     ///   [`BoundaryInBody`](WriteErrorKind::BoundaryInBody): a boundary the caller chose
     ///   that RFC 2046 does not allow or that a body line starts with.
+    ///
+    /// With [`WriteOptions::lenient`](batchwire_core::WriteOptions#structfield.lenient),
+    /// references, duplicate Content-IDs and misplaced operations are written as they are
+    /// and listed in the report instead; the other faults would make the output unreadable
+    /// and are refused all the same.
     pub fn request(
         batch: &'a BatchRequest,
         options: &WriteOptions,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use batchwire_core::{
     AtomicGroup, BatchMessage, BatchRequest, BatchResponse, Position, SubRequest, SubResponse,
-    WriteErrorKind, WriteReport,
+    ToleranceKind, WriteErrorKind, WriteReport,
 };
 use batchwire_multipart::{
     DecodeOptions, Dialect, Encoder, WriteOptions, decode, write_request, write_response,
@@ -459,7 +459,16 @@ fn google_ids_and_answers() {
     assert_eq!(ids, ["<item-1:g>", "<x@y>", "<item-3:g>"]);
 
     let mut answers = BatchResponse::new();
-    for id in ["<x@y>", "plain", "<response-x@y>", "response-plain"] {
+    // A request's form gets `response-`; Google's response form and ids from elsewhere
+    // (OData's `1`) are written as they are.
+    for id in [
+        "<item1:x@y>",
+        "item-2",
+        "<response-x@y>",
+        "response-plain",
+        "1",
+        "<x@y>",
+    ] {
         answers.push(SubResponse::new(StatusCode::OK).with_id(id));
     }
     answers.push(SubResponse::new(StatusCode::OK));
@@ -474,12 +483,20 @@ fn google_ids_and_answers() {
     assert_eq!(
         ids,
         [
+            "<response-item1:x@y>",
+            "response-item-2",
             "<response-x@y>",
             "response-plain",
-            "<response-x@y>",
-            "response-plain",
-            "<response-item-5:g>"
+            "1",
+            "<x@y>",
+            "<response-item-7:g>"
         ]
+    );
+    assert!(
+        Encoder::response(&answers, &WriteOptions::new(Dialect::Google))
+            .unwrap()
+            .report()
+            .is_empty()
     );
 }
 
@@ -575,6 +592,61 @@ fn the_report_lists_what_multipart_cannot_carry() {
             .losses
             .len(),
         3
+    );
+}
+
+#[test]
+fn the_report_lists_members_omitted_responses_and_every_option() {
+    let mut answered = SubResponse::new(StatusCode::OK);
+    answered.extra.push("@core.note", "1");
+    let mut skipped = SubResponse::new(StatusCode::NO_CONTENT);
+    skipped.omitted = true;
+    let mut group = AtomicGroup::new(vec![SubResponse::new(StatusCode::CREATED)]);
+    group.extra.push("if", r#""$1/$succeeded""#);
+    let mut batch = BatchResponse::new();
+    batch.push(answered);
+    batch.push(skipped);
+    batch.push_group(group);
+    batch.extra.push("@odata.context", r#""x""#);
+    batch.extra.push("custom", "[]");
+    batch.options.next_link = Some("https://example.com/$batch?page=2".into());
+    batch.options.has_errors = Some(false);
+    batch.options.collate_subrequests = Some(true);
+    let encoder = Encoder::response(&batch, &fixed(Dialect::OdataV4)).unwrap();
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: member \"@core.note\" not written: a multipart batch has no place for members of a JSON batch",
+            "item 2: omitted response written as 204 without a body: a multipart batch has no way to mark a position without a response",
+            "item 3: member \"if\" not written: a multipart batch has no place for members of a JSON batch",
+            "batch: option collate_subrequests not written: multipart batches have no way to say it",
+            "batch: option has_errors not written: multipart batches have no way to say it",
+            "batch: option next_link not written: multipart batches have no way to say it",
+            "batch: member \"@odata.context\" not written: a multipart batch has no place for members of a JSON batch",
+            "batch: member \"custom\" not written: a multipart batch has no place for members of a JSON batch",
+        ]
+    );
+    // The omitted position is written as the model holds it.
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    assert!(
+        text.contains("\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--batch_golden\r\n"),
+        "{text}"
+    );
+
+    // Requests: members of an operation; options that say nothing are not reported.
+    let mut op = SubRequest::new(Method::GET, "A");
+    op.extra.push("if", "true");
+    let mut requests = one(op);
+    requests.options.collate_subrequests = Some(false);
+    requests.options.halt_on_error = Some(false);
+    let encoder = Encoder::request(&requests, &fixed(Dialect::Generic)).unwrap();
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: member \"if\" not written: a multipart batch has no place for members of a JSON batch"
+        ]
     );
 }
 
@@ -698,25 +770,105 @@ fn every_output_gets_the_same_bytes() {
 // Refusals, each with its whole message.
 // ---------------------------------------------------------------------------------------------
 
+/// Reads `text` back leniently, as `content_type` says; returns what the reader tolerated
+/// and the number of items and of members of each group.
+fn read_back(text: &str, content_type: &str) -> (Vec<String>, Vec<usize>) {
+    let decoded = decode(
+        &Bytes::from(text.to_owned()),
+        Some(content_type.as_bytes()),
+        &DecodeOptions::lenient(),
+    )
+    .unwrap();
+    let tolerated = decoded.tolerated.iter().map(ToString::to_string).collect();
+    let shape = match &decoded.message {
+        BatchMessage::Request(batch) => batch
+            .items
+            .iter()
+            .map(|item| match item {
+                batchwire_core::Item::Operation(_) => 1,
+                batchwire_core::Item::Group(group) => group.operations.len(),
+            })
+            .collect(),
+        BatchMessage::Response(batch) => batch
+            .items
+            .iter()
+            .map(|item| match item {
+                batchwire_core::Item::Operation(_) => 1,
+                batchwire_core::Item::Group(group) => group.operations.len(),
+            })
+            .collect(),
+    };
+    (tolerated, shape)
+}
+
 #[test]
-fn empty_batches_and_groups() {
+fn empty_batches_and_groups_are_written_and_reported() {
+    // An empty batch: its close delimiter alone.
+    let empty = BatchRequest::new();
+    let encoder = Encoder::request(&empty, &fixed(Dialect::OdataV4)).unwrap();
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    assert_eq!(text, "--batch_golden--\r\n");
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
     assert_eq!(
-        request_error(&BatchRequest::new(), &WriteOptions::default()),
-        (
-            WriteErrorKind::EmptyMultipart,
-            "expected at least one operation in the batch (RFC 2046 wants a body part), found none"
-                .to_owned()
-        )
+        report,
+        [
+            "batch: written as a multipart with no body part: RFC 2046 wants at least one body part, so only a lenient reader reads it"
+        ]
     );
-    let mut batch = one(SubRequest::new(Method::GET, "A"));
+    let (tolerated, shape) = read_back(&text, "multipart/mixed; boundary=batch_golden");
+    assert_eq!(tolerated, ["multipart with no body part at byte 0"]);
+    assert!(shape.is_empty());
+
+    // An empty changeset, as odata.net answers one, between two responses.
+    let mut batch = BatchResponse::new();
+    batch.push(SubResponse::new(StatusCode::OK));
     batch.push_group(AtomicGroup::new(Vec::new()));
+    batch.push(SubResponse::new(StatusCode::NOT_FOUND));
+    let encoder = Encoder::response(&batch, &fixed(Dialect::OdataV4)).unwrap();
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
     assert_eq!(
-        request_error(&batch, &WriteOptions::default()),
-        (
-            WriteErrorKind::EmptyMultipart,
-            "expected at least one operation in the atomic group (RFC 2046 wants a body part), found none at item 2"
-                .to_owned()
-        )
+        text,
+        "--batch_golden\r\n\
+         Content-Type: application/http\r\n\
+         Content-Transfer-Encoding: binary\r\n\
+         \r\n\
+         HTTP/1.1 200 OK\r\n\
+         \r\n\
+         \r\n\
+         --batch_golden\r\n\
+         Content-Type: multipart/mixed; boundary=changeset_golden\r\n\
+         \r\n\
+         --changeset_golden--\r\n\
+         --batch_golden\r\n\
+         Content-Type: application/http\r\n\
+         Content-Transfer-Encoding: binary\r\n\
+         \r\n\
+         HTTP/1.1 404 Not Found\r\n\
+         \r\n\
+         \r\n\
+         --batch_golden--\r\n"
+    );
+    assert_eq!(text.len(), encoder.encoded_len());
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 2: written as a multipart with no body part: RFC 2046 wants at least one body part, so only a lenient reader reads it"
+        ]
+    );
+    let (tolerated, shape) = read_back(&text, "multipart/mixed; boundary=batch_golden");
+    assert_eq!(tolerated, ["multipart with no body part at byte 182"]);
+    assert_eq!(shape, [1, 0, 1]);
+
+    // With a Content-Length on the changeset part, it is that of the close delimiter.
+    let mut group = AtomicGroup::new(Vec::new());
+    group.part_headers.append("Content-Length", "99");
+    let mut batch = BatchRequest::new();
+    batch.push_group(group);
+    let text = written(&batch, &fixed(Dialect::Generic));
+    assert!(
+        text.contains("Content-Length: 20\r\n\r\n--changeset_golden--\r\n--batch_golden--\r\n"),
+        "{text}"
     );
 }
 
@@ -778,18 +930,28 @@ fn headers_that_would_not_read_back() {
 
 #[test]
 fn targets_and_reasons_that_would_not_read_back() {
-    for (target, found) in [("", "\"\""), ("a b", "\"a b\""), ("a\r\nb", "\"a\\r\\nb\"")] {
+    let cases = [
+        ("", "expected a request target, found \"\" at item 1"),
+        (
+            "a\r\nb",
+            "expected a request target without control characters, found \"a\\r\\nb\" at item 1",
+        ),
+        (
+            "a\tb",
+            "expected a request target without control characters, found \"a\\tb\" at item 1",
+        ),
+        (
+            "a\0b c",
+            "expected a request target without control characters, found \"a\\0b c\" at item 1",
+        ),
+    ];
+    for (target, message) in cases {
         assert_eq!(
             request_error(
                 &one(SubRequest::new(Method::GET, target)),
                 &WriteOptions::default()
             ),
-            (
-                WriteErrorKind::InvalidTarget,
-                format!(
-                    "expected a request target of visible ASCII characters without spaces (percent-encode the rest), found {found} at item 1"
-                )
-            )
+            (WriteErrorKind::InvalidTarget, message.to_owned())
         );
     }
     let mut batch = BatchResponse::new();
@@ -801,6 +963,60 @@ fn targets_and_reasons_that_would_not_read_back() {
         "expected a reason phrase without line breaks or control characters, found \"OK\\r\\nX: y\" at item 1"
     );
     assert_eq!(err.position(), Some(Position::item(0)));
+}
+
+#[test]
+fn targets_with_spaces_or_beyond_ascii_are_percent_encoded() {
+    // Microsoft Graph's and the OData JSON specification's own examples have spaces in
+    // `$filter`.
+    let mut batch = one(SubRequest::new(
+        Method::GET,
+        "me/events?$filter=subject eq 'Réunion'",
+    ));
+    batch.push_group(AtomicGroup::new(vec![
+        SubRequest::new(Method::POST, "Customers").with_id("1"),
+        SubRequest::new(Method::PATCH, "$1/Name eq%20x"),
+    ]));
+    let options = fixed(Dialect::Generic);
+    let encoder = Encoder::request(&batch, &options).unwrap();
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    let lines: Vec<_> = text.lines().filter(|l| l.ends_with(" HTTP/1.1")).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET me/events?$filter=subject%20eq%20'R%C3%A9union' HTTP/1.1",
+            "POST Customers HTTP/1.1",
+            "PATCH $1/Name%20eq%20x HTTP/1.1",
+        ]
+    );
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: target \"me/events?$filter=subject eq 'Réunion'\" written percent-encoded as \"me/events?$filter=subject%20eq%20'R%C3%A9union'\": a request line holds no spaces and only ASCII",
+            "item 2.2: target \"$1/Name eq%20x\" written percent-encoded as \"$1/Name%20eq%20x\": a request line holds no spaces and only ASCII",
+        ]
+    );
+    // The strict reader reads it back, with the encoded target.
+    let content_type = encoder.content_type().as_bytes().to_vec();
+    let decoded = decode(
+        &encoder.to_bytes(),
+        Some(&content_type),
+        &DecodeOptions::strict(),
+    )
+    .unwrap();
+    let BatchMessage::Request(read) = decoded.message else {
+        panic!("expected requests");
+    };
+    let targets: Vec<_> = read.operations().map(|op| op.target.clone()).collect();
+    assert_eq!(
+        targets,
+        [
+            "me/events?$filter=subject%20eq%20'R%C3%A9union'",
+            "Customers",
+            "$1/Name%20eq%20x"
+        ]
+    );
 }
 
 #[test]
@@ -880,6 +1096,127 @@ fn references_name_earlier_requests() {
     // Google and Azure have no references.
     let google = one(SubRequest::new(Method::GET, "$nothing"));
     Encoder::request(&google, &WriteOptions::new(Dialect::Google)).unwrap();
+}
+
+#[test]
+fn lenient_writing_writes_broken_rules_and_reports_them() {
+    let mut batch = BatchRequest::new();
+    batch.push_group(AtomicGroup::new(vec![
+        SubRequest::new(Method::POST, "A").with_id("1"),
+        SubRequest::new(Method::POST, "B").with_id("1"),
+        SubRequest::new(Method::POST, "$5/x"),
+        SubRequest::new(Method::GET, "C").with_id("2"),
+    ]));
+    batch.push(SubRequest::new(Method::GET, "$z"));
+    batch.push(SubRequest::new(Method::GET, "Z").with_id("z"));
+    // Strict writing refuses the first fault.
+    assert_eq!(
+        request_error(&batch, &fixed(Dialect::OdataV4)),
+        (
+            WriteErrorKind::MisplacedOperation,
+            "expected a request that changes data in the atomic group, found a query at item 1.4"
+                .to_owned()
+        )
+    );
+    let options = fixed(Dialect::OdataV4).with_lenient(true);
+    let encoder = Encoder::request(&batch, &options).unwrap();
+    let report: Vec<_> = encoder.report().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        report,
+        [
+            "item 1.4: query written in an atomic group: a strict reader wants queries outside changesets",
+            "item 1.2: Content-ID \"1\" written again in its changeset: the odata-v4 dialect wants Content-IDs unique in their changeset (first at item 1.1)",
+            "item 1.3: reference \"$5\" written unresolved: it names no request",
+            "item 2: reference \"$z\" written unresolved: it names this request or a later one",
+        ]
+    );
+    let text = String::from_utf8(encoder.to_bytes().to_vec()).unwrap();
+    let lines: Vec<_> = text
+        .lines()
+        .filter(|l| l.starts_with("Content-ID") || l.ends_with("HTTP/1.1"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Content-ID: 1",
+            "POST A HTTP/1.1",
+            "Content-ID: 1",
+            "POST B HTTP/1.1",
+            "Content-ID: 3",
+            "POST $5/x HTTP/1.1",
+            "Content-ID: 2",
+            "GET C HTTP/1.1",
+            "GET $z HTTP/1.1",
+            "Content-ID: z",
+            "GET Z HTTP/1.1",
+        ]
+    );
+    // The lenient reader reads it back, and says what it tolerated.
+    let decoded = decode(
+        &encoder.to_bytes(),
+        Some(encoder.content_type().as_bytes()),
+        &DecodeOptions::lenient().with_dialect(Dialect::OdataV4),
+    )
+    .unwrap();
+    let tolerated: Vec<_> = decoded.tolerated.iter().map(|t| t.kind).collect();
+    assert_eq!(
+        tolerated,
+        [
+            ToleranceKind::DuplicateContentId,
+            ToleranceKind::QueryInChangeset
+        ]
+    );
+
+    // OData V2 wants changes in changesets.
+    let mut change = one(SubRequest::new(Method::DELETE, "Customers(1)"));
+    change.push(SubRequest::new(Method::GET, "Customers"));
+    let written = write_request(
+        &change,
+        &WriteOptions::lenient().with_dialect(Dialect::OdataV2),
+    )
+    .unwrap();
+    let report: Vec<_> = written
+        .extensions()
+        .get::<WriteReport>()
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        report,
+        [
+            "item 1: request that changes data written outside atomic groups: the odata-v2 dialect puts changes in changesets"
+        ]
+    );
+    assert!(
+        written
+            .body()
+            .windows(29)
+            .any(|w| w == b"DELETE Customers(1) HTTP/1.1\r")
+    );
+
+    // What would make the output unreadable is refused all the same.
+    let lenient = WriteOptions::lenient();
+    let injected = one(SubRequest::new(Method::GET, "A").with_header("X", "a\r\nInjected: 1"));
+    assert_eq!(
+        request_error(&injected, &lenient).0,
+        WriteErrorKind::InvalidHeader
+    );
+    let named = one(SubRequest::new(Method::GET, "A").with_header("Bad Name", "x"));
+    assert_eq!(
+        request_error(&named, &lenient).0,
+        WriteErrorKind::InvalidHeader
+    );
+    let clash = one(SubRequest::new(Method::POST, "A").with_body("--b\r\n"));
+    assert_eq!(
+        request_error(&clash, &lenient.clone().with_boundary("b")).0,
+        WriteErrorKind::BoundaryInBody
+    );
+    let target = one(SubRequest::new(Method::GET, "a\nb"));
+    assert_eq!(
+        request_error(&target, &lenient).0,
+        WriteErrorKind::InvalidTarget
+    );
 }
 
 #[test]

@@ -5,68 +5,104 @@ use std::collections::HashMap;
 
 use batchwire_core::WriteErrorKind as K;
 use batchwire_core::{
-    AtomicGroup, Batch, Dialect, Header, Item, Loss, LossKind, MessageKind, Position, WriteError,
-    WriteReport, odata_reference, odata_system_resource,
+    AtomicGroup, Batch, Dialect, Extra, Header, Item, Loss, LossKind, MessageKind, Position,
+    WriteError, WriteReport, odata_reference, odata_system_resource,
 };
 
 use super::operation::Operation;
 use crate::content_type::is_application_http;
 use crate::grammar::{is_tchar, is_ws};
 
-/// Checks the shape of the batch and every operation, and records what will be dropped.
+/// Why an empty batch or changeset is reported.
+const EMPTY: &str = "RFC 2046 wants at least one body part, so only a lenient reader reads it";
+
+/// Checks the shape of the batch and every operation, and records what will be dropped or
+/// changed; returns each operation's target as it is to be written where it differs from
+/// the model's, in wire order.
 pub(super) fn check_items<T: Operation>(
     batch: &Batch<T>,
     dialect: Dialect,
+    lenient: bool,
     report: &mut WriteReport,
-) -> Result<(), WriteError> {
+) -> Result<Vec<Option<String>>, WriteError> {
     if batch.items.is_empty() {
-        return Err(WriteError::new(
-            K::EmptyMultipart,
-            None,
-            "expected at least one operation in the batch (RFC 2046 wants a body part), found none",
-        ));
+        report.push(Loss::new(None, LossKind::EmptyMultipart).because(EMPTY));
     }
+    let mut targets = Vec::with_capacity(batch.operation_count());
     for (i, item) in batch.items.iter().enumerate() {
         match item {
             Item::Operation(op) => {
-                check_operation(op, Position::item(i), dialect, report)?;
-                check_placement(op, Position::item(i), false, dialect)?;
+                targets.push(check_operation(op, Position::item(i), dialect, report)?);
+                check_placement(op, Position::item(i), false, dialect, lenient, report)?;
             }
             Item::Group(group) => {
                 check_group(group, i, dialect, report)?;
                 for (j, op) in group.operations.iter().enumerate() {
-                    check_operation(op, Position::member(i, j), dialect, report)?;
-                    check_placement(op, Position::member(i, j), true, dialect)?;
+                    let at = Position::member(i, j);
+                    targets.push(check_operation(op, at, dialect, report)?);
+                    check_placement(op, at, true, dialect, lenient, report)?;
                 }
             }
         }
     }
-    Ok(())
+    Ok(targets)
+}
+
+/// A rule of the format the batch breaks: in strict writing, `error`; in lenient writing,
+/// `loss` in the report.
+fn broken(
+    lenient: bool,
+    report: &mut WriteReport,
+    error: impl FnOnce() -> WriteError,
+    loss: Loss,
+) -> Result<(), WriteError> {
+    if lenient {
+        report.push(loss);
+        Ok(())
+    } else {
+        Err(error())
+    }
 }
 
 /// A query belongs outside changesets; in OData V2/V3 a change belongs inside one. The
-/// reader refuses either in strict mode, so the writer does not write them.
+/// reader refuses either in strict mode, so the writer writes them only leniently.
 fn check_placement<T: Operation>(
     op: &T,
     at: Position,
     in_group: bool,
     dialect: Dialect,
+    lenient: bool,
+    report: &mut WriteReport,
 ) -> Result<(), WriteError> {
     match op.is_query() {
-        Some(true) if in_group => Err(WriteError::new(
-            K::MisplacedOperation,
-            Some(at),
-            "expected a request that changes data in the atomic group, found a query",
-        )),
-        Some(false) if !in_group && dialect.requires_changes_in_changesets() => {
-            Err(WriteError::new(
-                K::MisplacedOperation,
-                Some(at),
-                format!(
-                    "expected a query outside atomic groups ({dialect} puts changes in changesets), found a request that changes data"
-                ),
-            ))
-        }
+        Some(true) if in_group => broken(
+            lenient,
+            report,
+            || {
+                WriteError::new(
+                    K::MisplacedOperation,
+                    Some(at),
+                    "expected a request that changes data in the atomic group, found a query",
+                )
+            },
+            Loss::new(Some(at), LossKind::QueryInGroup)
+                .because("a strict reader wants queries outside changesets"),
+        ),
+        Some(false) if !in_group && dialect.requires_changes_in_changesets() => broken(
+            lenient,
+            report,
+            || {
+                WriteError::new(
+                    K::MisplacedOperation,
+                    Some(at),
+                    format!(
+                        "expected a query outside atomic groups ({dialect} puts changes in changesets), found a request that changes data"
+                    ),
+                )
+            },
+            Loss::new(Some(at), LossKind::ChangeOutsideGroup)
+                .because(format!("the {dialect} dialect puts changes in changesets")),
+        ),
         _ => Ok(()),
     }
 }
@@ -88,11 +124,7 @@ fn check_group<T>(
         ));
     }
     if group.operations.is_empty() {
-        return Err(WriteError::new(
-            K::EmptyMultipart,
-            Some(at),
-            "expected at least one operation in the atomic group (RFC 2046 wants a body part), found none",
-        ));
+        report.push(Loss::new(Some(at), LossKind::EmptyMultipart).because(EMPTY));
     }
     for header in &group.part_headers {
         check_name(header, at, "the changeset part headers")?;
@@ -107,7 +139,24 @@ fn check_group<T>(
                 .because("multipart changesets have no name"),
         );
     }
+    members_lost(&group.extra, Some(at), report);
     Ok(())
+}
+
+/// Members of a JSON format kept beside an operation, a group or the batch (`at: None`),
+/// which a multipart batch has no place for.
+pub(super) fn members_lost(extra: &Extra, at: Option<Position>, report: &mut WriteReport) {
+    for (name, _) in extra.iter() {
+        report.push(
+            Loss::new(
+                at,
+                LossKind::Member {
+                    name: name.to_owned(),
+                },
+            )
+            .because("a multipart batch has no place for members of a JSON batch"),
+        );
+    }
 }
 
 fn check_operation<T: Operation>(
@@ -115,8 +164,21 @@ fn check_operation<T: Operation>(
     at: Position,
     dialect: Dialect,
     report: &mut WriteReport,
-) -> Result<(), WriteError> {
+) -> Result<Option<String>, WriteError> {
     op.check_start_line(at)?;
+    let target = op.encoded_target();
+    if let (Some(from), Some(to)) = (op.target(), &target) {
+        report.push(
+            Loss::new(
+                Some(at),
+                LossKind::TargetEncoded {
+                    from: from.to_owned(),
+                    to: to.clone(),
+                },
+            )
+            .because("a request line holds no spaces and only ASCII"),
+        );
+    }
     if let Some(id) = op.id()
         && let Some(fault) = value_fault(id.as_bytes())
     {
@@ -170,7 +232,14 @@ fn check_operation<T: Operation>(
                 .because("multipart batches express dependencies only as $n references in targets"),
         );
     }
-    Ok(())
+    if op.omitted() {
+        report.push(
+            Loss::new(Some(at), LossKind::Omitted)
+                .because("a multipart batch has no way to mark a position without a response"),
+        );
+    }
+    members_lost(op.extra(), Some(at), report);
+    Ok(target)
 }
 
 fn check_name(header: &Header, at: Position, section: &str) -> Result<(), WriteError> {
@@ -239,10 +308,13 @@ pub(super) fn shown(bytes: &[u8], sensitive: bool) -> String {
 /// OData: a `$n` target names an earlier request: of the same changeset for a member (OData
 /// 4.01 part 1, 11.7.3.1), of the batch for a request outside changesets (olingo and
 /// [MS-ODATA] resolve those). OData V4 also wants Content-IDs unique in their changeset;
-/// elsewhere a reference names the first member with the id, as readers resolve it.
+/// elsewhere a reference names the first member with the id, as readers resolve it. In
+/// lenient writing, each fault is reported instead.
 pub(super) fn check_references<T: Operation>(
     batch: &Batch<T>,
     dialect: Dialect,
+    lenient: bool,
+    report: &mut WriteReport,
 ) -> Result<(), WriteError> {
     // The first operation (in wire order) carrying each id.
     let mut first: HashMap<&str, usize> = HashMap::new();
@@ -266,7 +338,7 @@ pub(super) fn check_references<T: Operation>(
                     Some(_) => Named::Later,
                     None => Named::Nothing,
                 };
-                return Err(reference_error(name, named, false, Position::item(i)));
+                reference_fault(name, named, false, Position::item(i), lenient, report)?;
             }
             Item::Group(group) => {
                 flat += group.operations.len();
@@ -276,15 +348,25 @@ pub(super) fn check_references<T: Operation>(
                     let Some(id) = op.id() else { continue };
                     let earlier = *local.entry(id).or_insert(j);
                     if earlier != j && dialect.requires_changeset_content_ids() {
-                        return Err(WriteError::new(
-                            K::DuplicateContentId,
-                            Some(Position::member(i, j)),
-                            format!(
-                                "expected a Content-ID unique in its changeset, found {} again (first at item {})",
-                                shown(id.as_bytes(), false),
-                                Position::member(i, earlier)
-                            ),
-                        ));
+                        let (at, first) = (Position::member(i, j), Position::member(i, earlier));
+                        broken(
+                            lenient,
+                            report,
+                            || {
+                                WriteError::new(
+                                    K::DuplicateContentId,
+                                    Some(at),
+                                    format!(
+                                        "expected a Content-ID unique in its changeset, found {} again (first at item {first})",
+                                        shown(id.as_bytes(), false),
+                                    ),
+                                )
+                            },
+                            Loss::new(Some(at), LossKind::DuplicateContentId { id: id.to_owned() })
+                                .because(format!(
+                                    "the {dialect} dialect wants Content-IDs unique in their changeset (first at item {first})"
+                                )),
+                        )?;
                     }
                 }
                 for (j, op) in group.operations.iter().enumerate() {
@@ -298,7 +380,7 @@ pub(super) fn check_references<T: Operation>(
                         None if first.contains_key(name) => Named::Outside,
                         None => Named::Nothing,
                     };
-                    return Err(reference_error(name, named, true, Position::member(i, j)));
+                    reference_fault(name, named, true, Position::member(i, j), lenient, report)?;
                 }
             }
         }
@@ -317,23 +399,47 @@ enum Named {
     Nothing,
 }
 
-fn reference_error(name: &str, named: Named, in_group: bool, at: Position) -> WriteError {
-    let expected = if in_group {
-        "expected a reference to an earlier Content-ID of the changeset"
-    } else {
-        "expected a reference to the Content-ID of an earlier request"
-    };
-    let found = shown(format!("${name}").as_bytes(), false);
+/// A reference that names no earlier request of its scope: the error, or in lenient
+/// writing the loss.
+fn reference_fault(
+    name: &str,
+    named: Named,
+    in_group: bool,
+    at: Position,
+    lenient: bool,
+    report: &mut WriteReport,
+) -> Result<(), WriteError> {
     let (kind, which) = match named {
         Named::Later => (K::ForwardReference, "this request or a later one"),
-        Named::Outside => (K::DanglingReference, "a request outside it"),
+        Named::Outside => (K::DanglingReference, "a request outside its changeset"),
         Named::Nothing => (K::DanglingReference, "no request"),
     };
-    WriteError::new(
-        kind,
+    let reference = format!("${name}");
+    let error = || {
+        let expected = if in_group {
+            "expected a reference to an earlier Content-ID of the changeset"
+        } else {
+            "expected a reference to the Content-ID of an earlier request"
+        };
+        let found = shown(reference.as_bytes(), false);
+        let which = match named {
+            Named::Outside => "a request outside it",
+            _ => which,
+        };
+        WriteError::new(
+            kind,
+            Some(at),
+            format!("{expected}, found {found}, which names {which}"),
+        )
+    };
+    let loss = Loss::new(
         Some(at),
-        format!("{expected}, found {found}, which names {which}"),
+        LossKind::UnresolvedReference {
+            reference: reference.clone(),
+        },
     )
+    .because(format!("it names {which}"));
+    broken(lenient, report, error, loss)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use batchwire_core::{AtomicGroup, Item, MessageKind};
 use bytes::BufMut;
 
 use super::operation::Operation;
-use super::plan::{Id, Plan};
+use super::plan::{Id, Plan, Planned};
 use crate::content_type::{boundary_needs_quotes, is_application_http};
 use batchwire_core::Spelling;
 
@@ -86,6 +86,13 @@ fn dash_line<S: Sink>(out: &mut S, boundary: &[u8]) {
     out.put(CRLF);
 }
 
+/// `--boundary--`, without a line break.
+fn close_line<S: Sink>(out: &mut S, boundary: &[u8]) {
+    out.put(b"--");
+    out.put(boundary);
+    out.put(b"--");
+}
+
 /// Returns true the first time it is called with a flag.
 fn first(seen: &mut bool) -> bool {
     !std::mem::replace(seen, true)
@@ -96,16 +103,22 @@ pub(super) struct Emitter<'p, 'a> {
     pub(super) plan: &'p Plan<'a>,
 }
 
-type Ids<'p, 'a> = slice::Iter<'p, Option<Id<'a>>>;
+type Ops<'p, 'a> = slice::Iter<'p, Planned<'a>>;
 
 impl<'p, 'a> Emitter<'p, 'a> {
     /// `dash-boundary CRLF body-part *encapsulation close-delimiter CRLF` (RFC 2046 5.1.1),
     /// with no preamble, padding or epilogue.
     pub(super) fn batch<T: Operation, S: Sink>(&self, items: &[Item<T>], out: &mut S) {
         let boundary = self.plan.boundary.as_bytes();
-        // Invariant: the plan holds one id per operation and one boundary per group, in
+        if items.is_empty() {
+            // No body part: the close delimiter alone.
+            close_line(out, boundary);
+            out.put(CRLF);
+            return;
+        }
+        // Invariant: the plan holds one entry per operation and one boundary per group, in
         // this order, so the iterators never run out early.
-        let mut ids: Ids<'p, 'a> = self.plan.ids.iter();
+        let mut ops: Ops<'p, 'a> = self.plan.ops.iter();
         let mut groups = self.plan.group_boundaries.iter();
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
@@ -113,10 +126,10 @@ impl<'p, 'a> Emitter<'p, 'a> {
             }
             dash_line(out, boundary);
             match item {
-                Item::Operation(op) => self.part(op, ids.next().and_then(Option::as_ref), out),
+                Item::Operation(op) => self.part(op, ops.next(), out),
                 Item::Group(group) => {
                     let changeset = groups.next().map_or("", String::as_str);
-                    self.group(group, changeset, &mut ids, out);
+                    self.group(group, changeset, &mut ops, out);
                 }
             }
         }
@@ -131,7 +144,7 @@ impl<'p, 'a> Emitter<'p, 'a> {
         &self,
         group: &AtomicGroup<T>,
         boundary: &str,
-        ids: &mut Ids<'p, 'a>,
+        ops: &mut Ops<'p, 'a>,
         out: &mut S,
     ) {
         let headers = &group.part_headers;
@@ -147,7 +160,7 @@ impl<'p, 'a> Emitter<'p, 'a> {
             } else if header.is("content-length") {
                 if first(&mut content_length) {
                     let mut counter = Counter(0);
-                    self.members(group, boundary, &mut ids.clone(), &mut counter);
+                    self.members(group, boundary, &mut ops.clone(), &mut counter);
                     self.decimal_header(out, header.name(), counter.0);
                 }
             } else {
@@ -155,23 +168,28 @@ impl<'p, 'a> Emitter<'p, 'a> {
             }
         }
         out.put(CRLF);
-        self.members(group, boundary, ids, out);
+        self.members(group, boundary, ops, out);
     }
 
     fn members<T: Operation, S: Sink>(
         &self,
         group: &AtomicGroup<T>,
         boundary: &str,
-        ids: &mut Ids<'p, 'a>,
+        ops: &mut Ops<'p, 'a>,
         out: &mut S,
     ) {
         let boundary = boundary.as_bytes();
+        if group.operations.is_empty() {
+            // No body part: the close delimiter alone, right after the header section.
+            close_line(out, boundary);
+            return;
+        }
         for (j, op) in group.operations.iter().enumerate() {
             if j > 0 {
                 out.put(CRLF);
             }
             dash_line(out, boundary);
-            self.part(op, ids.next().and_then(Option::as_ref), out);
+            self.part(op, ops.next(), out);
         }
         out.put(b"\r\n--");
         out.put(boundary);
@@ -193,7 +211,9 @@ impl<'p, 'a> Emitter<'p, 'a> {
     }
 
     /// An `application/http` part: MIME headers, an empty line, the embedded message.
-    fn part<T: Operation, S: Sink>(&self, op: &T, id: Option<&Id<'_>>, out: &mut S) {
+    fn part<T: Operation, S: Sink>(&self, op: &T, planned: Option<&Planned<'_>>, out: &mut S) {
+        let id = planned.and_then(|p| p.id.as_ref());
+        let target = planned.and_then(|p| p.target.as_deref());
         let headers = op.part_headers();
         if !headers.contains("content-type") {
             self.header(out, b"Content-Type", b"application/http");
@@ -229,7 +249,7 @@ impl<'p, 'a> Emitter<'p, 'a> {
             } else if header.is("content-length") {
                 if first(&mut content_length) {
                     let mut counter = Counter(0);
-                    self.message(op, &mut counter);
+                    self.message(op, target, &mut counter);
                     self.decimal_header(out, header.name(), counter.0);
                 }
             } else {
@@ -243,12 +263,12 @@ impl<'p, 'a> Emitter<'p, 'a> {
             self.id_header(out, T::KIND, b"Content-ID", id);
         }
         out.put(CRLF);
-        self.message(op, out);
+        self.message(op, target, out);
     }
 
     /// The embedded message: start line, headers, an empty line, the body as it is.
-    fn message<T: Operation, S: Sink>(&self, op: &T, out: &mut S) {
-        op.start_line(out);
+    fn message<T: Operation, S: Sink>(&self, op: &T, target: Option<&str>, out: &mut S) {
+        op.start_line(out, target);
         let body = op.body();
         let rules = self.plan.dialect.rules();
         let version = rules
@@ -328,11 +348,9 @@ impl<'p, 'a> Emitter<'p, 'a> {
                 out.put(self.plan.boundary.as_bytes());
                 out.put(b">");
             }
-            // Google answers `<x>` with `<response-x>`.
+            // Google answers `<item…>` with `<response-item…>`.
             Id::GoogleAnswer(id) => {
-                if id.starts_with("<response-") || id.starts_with("response-") {
-                    out.put(id.as_bytes());
-                } else if let Some(rest) = id.strip_prefix('<') {
+                if let Some(rest) = id.strip_prefix('<') {
                     out.put(b"<response-");
                     out.put(rest.as_bytes());
                 } else {

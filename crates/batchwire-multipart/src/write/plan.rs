@@ -9,7 +9,7 @@ use batchwire_core::{
 
 use super::WriteOptions;
 use super::boundary::boundaries;
-use super::check::{check_items, check_references};
+use super::check::{check_items, check_references, members_lost};
 use super::operation::Operation;
 use super::random;
 
@@ -21,10 +21,19 @@ pub(super) struct Plan<'a> {
     /// One per atomic group, in batch order.
     pub(super) group_boundaries: Vec<String>,
     /// One per operation, in wire order (members of groups included).
-    pub(super) ids: Vec<Option<Id<'a>>>,
+    pub(super) ops: Vec<Planned<'a>>,
     pub(super) report: WriteReport,
     /// OData V4 `Prefer: odata.continue-on-error` on the envelope.
     pub(super) continue_on_error: bool,
+}
+
+/// How one operation is written, where it is not as the model holds it.
+#[derive(Debug)]
+pub(super) struct Planned<'a> {
+    /// Its Content-ID.
+    pub(super) id: Option<Id<'a>>,
+    /// Its target percent-encoded, where it had to be.
+    pub(super) target: Option<String>,
 }
 
 /// The Content-ID an operation is written with.
@@ -37,8 +46,8 @@ pub(super) enum Id<'a> {
     /// A generated Google id, `<item-N:BASE>` or `<response-item-N:BASE>`, where `BASE` is
     /// the batch boundary and `N` counts operations from 1.
     Google(usize),
-    /// The model's id of a Google response, with `response-` put after the `<` unless it is
-    /// there already.
+    /// The model's id of a Google response in the form of a request's (`<item…>` or
+    /// `item…`), with `response-` put in front of `item`, as Google answers it.
     GoogleAnswer(&'a str),
 }
 
@@ -49,19 +58,24 @@ pub(super) fn plan<'a, T: Operation>(
 ) -> Result<Plan<'a>, WriteError> {
     let dialect = options.dialect;
     let mut report = WriteReport::new();
-    check_items(batch, dialect, &mut report)?;
+    let targets = check_items(batch, dialect, options.lenient, &mut report)?;
     if T::KIND == MessageKind::Request && dialect.allows_changesets() {
-        check_references(batch, dialect)?;
+        check_references(batch, dialect, options.lenient, &mut report)?;
     }
     let (boundary, group_boundaries) = boundaries(batch, options, random::boundary)?;
     let ids = assign_ids(batch, dialect);
     report_unwritten_content_ids(batch, &ids, &mut report);
     let continue_on_error = batch_options(batch, dialect, &mut report);
+    let ops = ids
+        .into_iter()
+        .zip(targets)
+        .map(|(id, target)| Planned { id, target })
+        .collect();
     Ok(Plan {
         dialect,
         boundary,
         group_boundaries,
-        ids,
+        ops,
         report,
         continue_on_error,
     })
@@ -123,17 +137,26 @@ fn batch_options<T>(batch: &Batch<T>, dialect: Dialect, report: &mut WriteReport
             ),
         );
     }
-    if options.halt_on_error == Some(true) {
-        report.push(
-            Loss::new(
-                None,
-                LossKind::Option {
-                    name: "halt_on_error",
-                },
-            )
-            .because("multipart batches have no way to say it"),
-        );
+    // Saying nothing means not to collate, stop or report errors; a partial response's
+    // next link and the batch's own word on errors are said whatever their value.
+    let unsaid = [
+        ("halt_on_error", options.halt_on_error == Some(true)),
+        (
+            "collate_subrequests",
+            options.collate_subrequests == Some(true),
+        ),
+        ("has_errors", options.has_errors.is_some()),
+        ("next_link", options.next_link.is_some()),
+    ];
+    for (name, set) in unsaid {
+        if set {
+            report.push(
+                Loss::new(None, LossKind::Option { name })
+                    .because("multipart batches have no way to say it"),
+            );
+        }
     }
+    members_lost(&batch.extra, None, report);
     continue_on_error
 }
 
@@ -162,7 +185,10 @@ fn assign_ids<T: Operation>(batch: &Batch<T>, dialect: Dialect) -> Vec<Option<Id
     let mut ids = Vec::with_capacity(batch.operation_count());
     for (flat, (op, group)) in batch.operations_with_group().enumerate() {
         let id = match (scheme, op.id()) {
-            (IdScheme::Google, Some(id)) if T::KIND == MessageKind::Response => {
+            (IdScheme::Google, Some(id))
+                if T::KIND == MessageKind::Response
+                    && (id.starts_with("<item") || id.starts_with("item")) =>
+            {
                 Some(Id::GoogleAnswer(id))
             }
             (_, Some(id)) => Some(Id::Given(id)),
