@@ -1,5 +1,11 @@
 //! Shared logic of the fuzz targets: options from the first byte, invariants to check.
 
+mod cross;
+mod generated;
+
+pub use cross::cross_format;
+pub use generated::differential;
+
 use batchwire_core::{BatchMessage, Item, MessageKind, ParseError, Tolerance};
 use batchwire_multipart::{
     BatchRef, DecodeOptions, Dialect, Event, ItemRef, Status, StreamDecoder, decode, parse,

@@ -360,7 +360,8 @@ pub enum ToleranceKind {
     ReasonNotUtf8,
     /// A JSON member the format does not define, kept as raw JSON.
     UnknownMember,
-    /// Base64 in the standard alphabet or without padding where base64url was expected.
+    /// Base64 in the standard alphabet where base64url was expected (OData JSON; Microsoft
+    /// Graph writes the standard alphabet and reads it without a report).
     NonCanonicalBase64,
     /// A JSON number where the format wants a string, or a numeric string where it wants a
     /// number (a header value `5`, a status `"200"`), converted.
@@ -436,7 +437,7 @@ impl fmt::Display for ToleranceKind {
             }
             ToleranceKind::ReasonNotUtf8 => "reason phrase that is not UTF-8",
             ToleranceKind::UnknownMember => "unknown member kept",
-            ToleranceKind::NonCanonicalBase64 => "base64 that is not padded base64url",
+            ToleranceKind::NonCanonicalBase64 => "base64 in the standard alphabet, not base64url",
             ToleranceKind::ValueCoerced => "JSON value of another type converted",
             ToleranceKind::TooManyOperations => "more operations than the format allows",
             ToleranceKind::HasErrorsMismatch => "hasErrors that disagrees with the statuses",

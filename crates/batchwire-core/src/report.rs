@@ -330,6 +330,13 @@ impl WriteReport {
         self.losses.push(loss);
     }
 
+    /// Puts the losses in batch order, the batch's own last; losses at one place keep the
+    /// order they were met in. Writers call it once they are done.
+    pub fn sort(&mut self) {
+        self.losses
+            .sort_by_key(|loss| (loss.position.is_none(), loss.position));
+    }
+
     /// The losses, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Loss> {
         self.losses.iter()
@@ -453,6 +460,9 @@ pub enum LossKind {
     Reason,
     /// A body that had to be JSON but was other text, written as a JSON string instead.
     BodyAsString,
+    /// A JSON body with white space before or after its value (a line break at its end),
+    /// written without it: a JSON document holds the value, not the space around it.
+    BodyTrimmed,
     /// A position without a response that the format cannot mark as such; written as a
     /// `204` without a body.
     Omitted,
@@ -534,6 +544,7 @@ impl fmt::Display for LossKind {
             LossKind::PartHeader { name } => write!(f, "part header {name:?} not written"),
             LossKind::Reason => f.write_str("reason phrase not written"),
             LossKind::BodyAsString => f.write_str("body that is not JSON written as a JSON string"),
+            LossKind::BodyTrimmed => f.write_str("white space around a JSON body not written"),
             LossKind::Omitted => f.write_str("omitted response written as 204 without a body"),
             LossKind::Option { name } => write!(f, "option {name} not written"),
             LossKind::Member { name } => write!(f, "member {name:?} not written"),

@@ -243,12 +243,23 @@ pub(crate) fn encode(message: MessageRef<'_>) -> Result<Encoded, EncodeError> {
             }
             batch_lost(&mut out, batch);
             out.begin_array();
+            // Meta's reader refuses a name given twice: so does the writer.
+            let mut names = std::collections::HashSet::new();
             for (n, op) in batch.operations().enumerate() {
                 out.element();
                 out.begin_object();
                 out.method("method", &op.method, &method::META, n)?;
                 out.member_str("relative_url", &op.target);
                 if let Some(id) = &op.id {
+                    if !names.insert(id.as_str()) {
+                        return Err(EncodeError::new(
+                            WriteErrorKind::DuplicateContentId,
+                            Some(n),
+                            format!(
+                                "expected each name once in the batch, which Meta Graph requires, found {id:?} again"
+                            ),
+                        ));
+                    }
                     out.member_str("name", id);
                 }
                 if let Some((first, rest)) = op.depends_on.split_first() {

@@ -29,6 +29,12 @@ pub(crate) struct EncodeError {
 }
 
 impl EncodeError {
+    /// The error of a run of operations, the first of them at `first` among all.
+    pub(crate) fn shifted(mut self, first: usize) -> EncodeError {
+        self.operation = self.operation.map(|n| n + first);
+        self
+    }
+
     #[cold]
     pub(crate) fn new(
         kind: WriteErrorKind,
@@ -363,7 +369,7 @@ impl Out {
         if body.is_empty() {
             self.raw(b"null");
         } else if is_json(body) {
-            self.raw(body);
+            self.json_value(body, operation);
         } else if let Ok(text) = std::str::from_utf8(body) {
             self.lost
                 .push((Site::Op(operation), LossKind::BodyAsString));
@@ -376,6 +382,17 @@ impl Out {
             ));
         }
         Ok(())
+    }
+
+    /// A body that is JSON, as a value of the document. A document holds a value without the
+    /// white space around it: what a reader gives back is the trimmed text, so the writer
+    /// writes that, and says so.
+    pub(crate) fn json_value(&mut self, body: &[u8], operation: usize) {
+        let trimmed = body.trim_ascii();
+        if trimmed.len() != body.len() {
+            self.lost.push((Site::Op(operation), LossKind::BodyTrimmed));
+        }
+        self.raw(trimmed);
     }
 
     /// The document and its report, positions taken from the batch written.
@@ -398,6 +415,7 @@ impl Out {
         for loss in losses {
             report.push(loss);
         }
+        report.sort();
         Encoded::new(headers, Bytes::from(self.buf), report)
     }
 
@@ -541,6 +559,7 @@ pub(crate) fn write_string(buf: &mut Vec<u8>, s: &str) {
 pub(crate) fn ids_for<'m>(
     ids: &[Option<&'m str>],
     taken: &[&'m str],
+    key: impl Fn(&'m str) -> Cow<'m, str>,
     options: &WriteOptions,
     lost: &mut Vec<(Site, LossKind)>,
 ) -> Result<Vec<Cow<'m, str>>, EncodeError> {
@@ -549,8 +568,20 @@ pub(crate) fn ids_for<'m>(
     let mut invented: HashSet<String> = HashSet::new();
     let mut next = 1usize;
     let mut out = Vec::with_capacity(ids.len());
+    // The formats' readers refuse an id given twice: so does the writer, rather than write
+    // a document that does not read back.
+    let mut given: HashSet<Cow<'_, str>> = HashSet::new();
     for (operation, id) in ids.iter().enumerate() {
         if let Some(id) = id {
+            if !given.insert(key(id)) {
+                return Err(EncodeError::new(
+                    WriteErrorKind::DuplicateContentId,
+                    Some(operation),
+                    format!(
+                        "expected each id once in the batch, which the format requires, found {id:?} again"
+                    ),
+                ));
+            }
             out.push(Cow::Borrowed(*id));
             continue;
         }
@@ -611,6 +642,7 @@ mod tests {
         let ids = ids_for(
             &[None, Some("1"), None],
             &["2"],
+            Cow::Borrowed,
             &WriteOptions::default(),
             &mut lost,
         )

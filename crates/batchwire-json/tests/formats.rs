@@ -672,16 +672,16 @@ fn a_reference_without_depends_on_gets_one_when_written() {
         written.report.losses,
         [
             Loss::new(
-                Some(Position::item(2)),
-                LossKind::IdInvented { id: "4".into() }
-            ),
-            Loss::new(
                 Some(Position::member(0, 1)),
                 LossKind::DependencyAdded { on: "1".into() }
             ),
             Loss::new(
                 Some(Position::member(1, 0)),
                 LossKind::DependencyAdded { on: "g1".into() }
+            ),
+            Loss::new(
+                Some(Position::item(2)),
+                LossKind::IdInvented { id: "4".into() }
             ),
         ]
     );

@@ -748,7 +748,7 @@ fn standard_base64_is_graph_own_and_an_odata_tolerance() {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>(),
             [format!(
-                "base64 that is not padded base64url at byte {offset}"
+                "base64 in the standard alphabet, not base64url at byte {offset}"
             )]
         );
         assert_eq!(

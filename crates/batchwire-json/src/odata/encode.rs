@@ -115,6 +115,7 @@ fn encode_requests(
     let ids = ids_for(
         &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
         &group_names(batch),
+        |id| profile.key(id),
         options,
         &mut out.lost,
     )?;
@@ -131,6 +132,7 @@ fn encode_requests(
     let mut n = 0;
     for (item_index, item) in batch.items.iter().enumerate() {
         if let Item::Group(g) = item {
+            empty_group_lost(out, item_index, g.operations.is_empty());
             out.part_headers_lost(Site::Item(item_index), &g.part_headers, None);
             if !g.extra.is_empty() {
                 for (name, _) in g.extra.iter() {
@@ -241,6 +243,7 @@ fn encode_responses(
     let ids = ids_for(
         &ops.iter().map(|op| op.id.as_deref()).collect::<Vec<_>>(),
         &group_names(batch),
+        Cow::Borrowed,
         options,
         &mut out.lost,
     )?;
@@ -250,6 +253,9 @@ fn encode_responses(
     out.begin_array();
     let mut n = 0;
     for (item_index, item) in batch.items.iter().enumerate() {
+        if let Item::Group(g) = item {
+            empty_group_lost(out, item_index, g.operations.is_empty());
+        }
         for op in item.operations() {
             out.element();
             out.begin_object();
@@ -291,4 +297,16 @@ fn encode_responses(
     out.extra(&batch.extra, &defined, Site::Batch)?;
     out.end_object();
     Ok(())
+}
+
+/// An atomicity group exists in the document only as its members' `atomicityGroup`: one
+/// without members is not written, and said so.
+fn empty_group_lost(out: &mut Out, item: usize, empty: bool) {
+    if empty {
+        out.lose_because(
+            Site::Item(item),
+            LossKind::Group,
+            "a group without members has no place in an OData JSON batch",
+        );
+    }
 }

@@ -375,7 +375,8 @@ fn reference_ids<'m>(
     options: &WriteOptions,
 ) -> Result<Vec<Cow<'m, str>>, EncodeError> {
     let mut lost = Vec::new();
-    let ids = ids_for(ids, taken, options, &mut lost)?;
+    let ids =
+        ids_for(ids, taken, Cow::Borrowed, options, &mut lost).map_err(|e| e.shifted(first))?;
     out.lost.extend(lost.into_iter().map(|l| shift(l, first)));
     Ok(ids)
 }

@@ -123,7 +123,7 @@ fn errors_from(out: &mut Out, op: &SubResponse, n: usize) -> Result<(), EncodeEr
         "the body is the \"errors\" of a failed result",
     );
     if op.body.trim_ascii_start().first() == Some(&b'[') && is_json(&op.body) {
-        out.raw(&op.body);
+        out.json_value(&op.body, n);
     } else {
         out.begin_array();
         out.element();
@@ -175,6 +175,14 @@ fn headers_lost(out: &mut Out, op: &SubResponse, n: usize) {
         out.lost.push((Site::Op(n), LossKind::Reason));
     }
     out.part_headers_lost(Site::Op(n), &op.part_headers, op.id.as_deref());
+    for (name, _) in op.extra.iter() {
+        out.lost.push((
+            Site::Op(n),
+            LossKind::Member {
+                name: name.to_owned(),
+            },
+        ));
+    }
 }
 
 fn not_a_result(n: usize, op: &SubResponse, expected: &str) -> EncodeError {
@@ -231,7 +239,7 @@ pub(crate) fn encode_tree(message: MessageRef<'_>) -> Result<Encoded, EncodeErro
                     },
                 ));
             }
-            out.raw(&op.body);
+            out.json_value(&op.body, n);
             if let Some(id) = op.id.as_ref().filter(|id| **id != body_id) {
                 out.lost
                     .push((Site::Op(n), LossKind::Id { id: id.clone() }));
@@ -302,7 +310,7 @@ pub(crate) fn encode_collections(message: MessageRef<'_>) -> Result<Encoded, Enc
             .is_some_and(|s| s.get() == "false");
         let read_back = match members {
             Some(_) if says_failure || !failed => {
-                out.raw(&op.body);
+                out.json_value(&op.body, n);
                 if says_failure { 400 } else { 200 }
             }
             None if !failed && !op.body.is_empty() => {

@@ -205,10 +205,30 @@ fn check_operation<T: Operation>(
         MessageKind::Request => "the headers of the embedded request",
         MessageKind::Response => "the headers of the embedded response",
     };
+    let mut lengths = 0;
     for header in op.headers() {
         check_name(header, at, section)?;
         if !header.is("content-length") {
             check_value(header, at, section)?;
+            continue;
+        }
+        // The writer writes one Content-Length, the body's: a value that says otherwise, or
+        // a second one, is not written as it was.
+        lengths += 1;
+        let body = op.body().len();
+        if lengths > 1 || header.value().trim_ascii() != body.to_string().as_bytes() {
+            report.push(
+                Loss::new(
+                    Some(at),
+                    LossKind::Header {
+                        name: header.name_str().into_owned(),
+                    },
+                )
+                .because(format!(
+                    "its value {} is not the length of the body, {body} bytes, which is written instead",
+                    shown(header.value(), false)
+                )),
+            );
         }
     }
     if T::KIND == MessageKind::Request {

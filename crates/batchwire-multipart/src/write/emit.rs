@@ -338,25 +338,9 @@ impl<'p, 'a> Emitter<'p, 'a> {
         match *id {
             Id::Given(id) => out.put(id.as_bytes()),
             Id::Number(n) => put_decimal(out, n),
-            Id::Google(n) => {
-                out.put(match kind {
-                    MessageKind::Request => b"<item-",
-                    MessageKind::Response => b"<response-item-",
-                });
-                put_decimal(out, n);
-                out.put(b":");
-                out.put(self.plan.boundary.as_bytes());
-                out.put(b">");
-            }
-            // Google answers `<item…>` with `<response-item…>`.
-            Id::GoogleAnswer(id) => {
-                if let Some(rest) = id.strip_prefix('<') {
-                    out.put(b"<response-");
-                    out.put(rest.as_bytes());
-                } else {
-                    out.put(b"response-");
-                    out.put(id.as_bytes());
-                }
+            // Generated from the boundary, or rewritten: one home for the text, the plan's.
+            Id::Google(_) | Id::GoogleAnswer(_) => {
+                out.put(id.text(kind, &self.plan.boundary).as_bytes());
             }
         }
     }

@@ -51,6 +51,25 @@ pub(super) enum Id<'a> {
     GoogleAnswer(&'a str),
 }
 
+impl Id<'_> {
+    /// The id as written, for a batch of `kind` whose boundary is `boundary`.
+    pub(super) fn text(&self, kind: MessageKind, boundary: &str) -> String {
+        match *self {
+            Id::Given(id) => id.to_owned(),
+            Id::Number(n) => n.to_string(),
+            Id::Google(n) => match kind {
+                MessageKind::Request => format!("<item-{n}:{boundary}>"),
+                MessageKind::Response => format!("<response-item-{n}:{boundary}>"),
+            },
+            // Google answers `<item…>` with `<response-item…>`.
+            Id::GoogleAnswer(id) => match id.strip_prefix('<') {
+                Some(rest) => format!("<response-{rest}"),
+                None => format!("response-{id}"),
+            },
+        }
+    }
+}
+
 /// Checks a batch and makes every decision its writing needs.
 pub(super) fn plan<'a, T: Operation>(
     batch: &'a Batch<T>,
@@ -65,7 +84,9 @@ pub(super) fn plan<'a, T: Operation>(
     let (boundary, group_boundaries) = boundaries(batch, options, random::boundary)?;
     let ids = assign_ids(batch, dialect);
     report_unwritten_content_ids(batch, &ids, &mut report);
+    report_written_ids(batch, &ids, &boundary, &mut report);
     let continue_on_error = batch_options(batch, dialect, &mut report);
+    report.sort();
     let ops = ids
         .into_iter()
         .zip(targets)
@@ -79,6 +100,27 @@ pub(super) fn plan<'a, T: Operation>(
         report,
         continue_on_error,
     })
+}
+
+/// An id the dialect gave an operation that had none, or wrote otherwise (a Google answer to
+/// a request's id), is said so with the id written.
+fn report_written_ids<T: Operation>(
+    batch: &Batch<T>,
+    ids: &[Option<Id<'_>>],
+    boundary: &str,
+    report: &mut WriteReport,
+) {
+    for (at, id) in Position::of_operations(batch).zip(ids) {
+        let Some(id) = id else { continue };
+        if !matches!(id, Id::Given(_)) {
+            report.push(Loss::new(
+                Some(at),
+                LossKind::IdInvented {
+                    id: id.text(T::KIND, boundary),
+                },
+            ));
+        }
+    }
 }
 
 /// A part-header Content-ID is written from the operation's id; without one (given or
