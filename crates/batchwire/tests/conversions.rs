@@ -103,8 +103,9 @@ fn every_fixture_in_every_format_is_refused_or_read_back_with_every_change_repor
     for (name, body) in fixtures() {
         // A multipart fixture may have a preamble before its first delimiter: the format is
         // named, and the boundary taken from the first delimiter line.
-        let format = name
-            .ends_with(".batch")
+        let format = Path::new(&name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("batch"))
             .then_some(Format::Multipart(Dialect::Generic));
         let Ok(source) = batchwire::decode(format, None, &body, &DecodeOptions::lenient()) else {
             failures.push(format!("{name}: the fixture does not read"));
@@ -162,7 +163,7 @@ impl<'r> Compare<'r> {
         &self,
         a: &Batch<T>,
         b: &Batch<T>,
-        op_diffs: fn(&T, &T, Format) -> Vec<(String, fn(&LossKind) -> bool)>,
+        op_diffs: fn(&T, &T, Format) -> Vec<OpDiff>,
     ) -> Vec<String> {
         let mut diffs = Vec::new();
         let a_ops: Vec<(Position, &T)> = Position::of_operations(a).zip(a.operations()).collect();
@@ -183,7 +184,7 @@ impl<'r> Compare<'r> {
                 });
             }
         }
-        self.groups(a, b, &mut diffs);
+        groups(a, b, &mut diffs);
         options(&a.options, &b.options, &mut diffs);
         extra(&a.extra, &b.extra, None, &mut diffs);
         diffs
@@ -195,50 +196,52 @@ impl<'r> Compare<'r> {
             })
             .collect()
     }
+}
 
-    /// Groups: kept with their members, names and extra members, or reported.
-    fn groups<T>(&self, a: &Batch<T>, b: &Batch<T>, diffs: &mut Vec<Diff>) {
-        let b_groups: Vec<(usize, &AtomicGroup<T>)> = groups_with_first_operation(b);
-        for (i, item) in a.items.iter().enumerate() {
-            let Item::Group(group) = item else {
-                // An operation given a group of its own (Composite Graph) is reported.
-                let first = operations_before(a, i);
-                if b_groups
-                    .iter()
-                    .any(|(at, g)| *at == first && g.operations.len() == 1)
-                {
-                    diffs.push(Diff {
-                        position: Some(Position::item(i)),
-                        what: "put in a group".into(),
-                        explained_by: |k| matches!(k, LossKind::GroupInvented { .. }),
-                    });
-                }
-                continue;
-            };
+/// Groups: kept with their members, names and extra members, or reported.
+fn groups<T>(a: &Batch<T>, b: &Batch<T>, diffs: &mut Vec<Diff>) {
+    let b_groups: Vec<(usize, &AtomicGroup<T>)> = groups_with_first_operation(b);
+    for (i, item) in a.items.iter().enumerate() {
+        let Item::Group(group) = item else {
+            // An operation given a group of its own (Composite Graph) is reported.
             let first = operations_before(a, i);
-            let here = Position::item(i);
-            let Some((_, kept)) = b_groups
+            if b_groups
                 .iter()
-                .find(|(at, g)| *at == first && g.operations.len() == group.operations.len())
-            else {
+                .any(|(at, g)| *at == first && g.operations.len() == 1)
+            {
                 diffs.push(Diff {
-                    position: Some(here),
-                    what: "group not kept".into(),
-                    explained_by: |k| matches!(k, LossKind::Group),
-                });
-                continue;
-            };
-            if group.id.is_some() && kept.id != group.id {
-                diffs.push(Diff {
-                    position: Some(here),
-                    what: format!("group name {:?} read back as {:?}", group.id, kept.id),
-                    explained_by: |k| matches!(k, LossKind::GroupId { .. }),
+                    position: Some(Position::item(i)),
+                    what: "put in a group".into(),
+                    explained_by: |k| matches!(k, LossKind::GroupInvented { .. }),
                 });
             }
-            extra(&group.extra, &kept.extra, Some(here), diffs);
+            continue;
+        };
+        let first = operations_before(a, i);
+        let here = Position::item(i);
+        let Some((_, kept)) = b_groups
+            .iter()
+            .find(|(at, g)| *at == first && g.operations.len() == group.operations.len())
+        else {
+            diffs.push(Diff {
+                position: Some(here),
+                what: "group not kept".into(),
+                explained_by: |k| matches!(k, LossKind::Group),
+            });
+            continue;
+        };
+        if group.id.is_some() && kept.id != group.id {
+            diffs.push(Diff {
+                position: Some(here),
+                what: format!("group name {:?} read back as {:?}", group.id, kept.id),
+                explained_by: |k| matches!(k, LossKind::GroupId { .. }),
+            });
         }
+        extra(&group.extra, &kept.extra, Some(here), diffs);
     }
+}
 
+impl Compare<'_> {
     fn explained(&self, diff: &Diff) -> bool {
         self.report.iter().any(|loss: &Loss| {
             (loss.position == diff.position
