@@ -3,7 +3,7 @@
 //! ```text
 //! batchwire inspect  [FILE|-] [--content-type CT] [--format F] [--dialect D] [--strict] [--request|--response] [--json]
 //! batchwire validate [FILE|-] [--content-type CT] [--format F] [--dialect D] [--strict] [--request|--response]
-//! batchwire convert  [FILE|-] [--from F] --to F [--dialect D] [--boundary B] [--content-type CT] [--strict]
+//! batchwire convert  [FILE|-] [--from F] --to F [--dialect D] [--boundary B] [--content-type CT] [--strict] [--lenient]
 //! ```
 //!
 //! `inspect --json` prints the document described in `docs/inspect-json.md`, whose shape is
@@ -59,6 +59,11 @@ enum Command {
         /// The batch boundary to write, for multipart (default: a fresh one).
         #[arg(long, value_name = "B")]
         boundary: Option<String>,
+        /// Write what was read even where it breaks a rule of the target (a dangling `$n`,
+        /// a duplicate Content-ID, a change outside a changeset in OData V2), each listed as a
+        /// warning, instead of refusing: for proxies and converters.
+        #[arg(long)]
+        lenient: bool,
     },
 }
 
@@ -184,7 +189,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             input,
             to,
             boundary,
-        } => convert(input, to, boundary.as_deref()),
+            lenient,
+        } => convert(input, to, boundary.as_deref(), *lenient),
     }
 }
 
@@ -302,7 +308,12 @@ fn validate(input: &InputArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn convert(input: &InputArgs, to: &str, boundary: Option<&str>) -> Result<ExitCode, String> {
+fn convert(
+    input: &InputArgs,
+    to: &str,
+    boundary: Option<&str>,
+    lenient: bool,
+) -> Result<ExitCode, String> {
     let target = match parse_format(to)? {
         // `--dialect` names the dialect written; the input is read by the common rules.
         Format::Multipart(_) => Format::Multipart(input.dialect.unwrap_or_default()),
@@ -322,7 +333,7 @@ fn convert(input: &InputArgs, to: &str, boundary: Option<&str>) -> Result<ExitCo
         Err(e) => return Ok(report_error(&e)),
     };
     warn(&read.tolerated);
-    let mut options = WriteOptions::default();
+    let mut options = WriteOptions::default().with_lenient(lenient);
     if let Some(b) = boundary {
         options = options.with_boundary(b.to_owned());
     }

@@ -522,3 +522,35 @@ fn a_position_without_a_response_is_not_a_status() {
     assert_eq!(doc["items"][0]["status"], 200);
     assert_eq!(doc["items"][1]["status"], Value::Null);
 }
+
+#[test]
+fn convert_refuses_what_breaks_the_target_unless_lenient() {
+    // A V2 change outside a changeset, read leniently, written as OData V2.
+    let request = b"--b\r\nContent-Type: application/http\r\n\r\nPOST Customers HTTP/1.1\r\n\r\n{}\r\n--b--\r\n";
+    let args = [
+        "convert",
+        "--to",
+        "multipart",
+        "--dialect",
+        "odata-v2",
+        "--boundary",
+        "c",
+    ];
+    let strict = batchwire(&args, Some(request));
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        text(&strict.stderr).starts_with("error: expected a query outside atomic groups"),
+        "{}",
+        text(&strict.stderr)
+    );
+    let mut lenient_args = args.to_vec();
+    lenient_args.push("--lenient");
+    let lenient = batchwire(&lenient_args, Some(request));
+    assert!(lenient.status.success(), "{}", text(&lenient.stderr));
+    assert!(
+        text(&lenient.stderr).starts_with("warning: item 1: "),
+        "{}",
+        text(&lenient.stderr)
+    );
+    assert!(text(&lenient.stdout).contains("POST Customers HTTP/1.1\r\n"));
+}
