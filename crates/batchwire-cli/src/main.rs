@@ -4,6 +4,7 @@
 //! batchwire inspect  [FILE|-] [--content-type CT] [--format F] [--dialect D] [--strict] [--request|--response] [--json]
 //! batchwire validate [FILE|-] [--content-type CT] [--format F] [--dialect D] [--strict] [--request|--response]
 //! batchwire convert  [FILE|-] [--from F] --to F [--dialect D] [--boundary B] [--content-type CT] [--strict] [--lenient]
+//! batchwire correlate REQUEST RESPONSE [--format F] [--request-content-type CT] [--response-content-type CT] [--json]
 //! ```
 //!
 //! `inspect --json` prints the document described in `docs/inspect-json.md`, whose shape is
@@ -11,6 +12,7 @@
 //! written in the format asked for), 2 on a usage or I/O error.
 #![forbid(unsafe_code)]
 
+mod correlate;
 mod render;
 
 use std::io::{self, Read as _, Write};
@@ -65,6 +67,10 @@ enum Command {
         #[arg(long)]
         lenient: bool,
     },
+    /// What happened to each request of a batch, from the request sent and the response that
+    /// came back: a table, or a JSON document with --json. Exit 0 when every request
+    /// succeeded, 1 when any did not, 2 on bad input.
+    Correlate(correlate::CorrelateArgs),
 }
 
 #[derive(Clone, Debug, Args)]
@@ -150,7 +156,7 @@ impl InputArgs {
     }
 }
 
-fn parse_format(name: &str) -> Result<Format, String> {
+pub(crate) fn parse_format(name: &str) -> Result<Format, String> {
     name.parse::<Format>().map_err(|_| {
         let names: Vec<&str> = Format::names().collect();
         format!(
@@ -191,6 +197,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             boundary,
             lenient,
         } => convert(input, to, boundary.as_deref(), *lenient),
+        Command::Correlate(args) => correlate::run(args),
     }
 }
 
@@ -355,19 +362,19 @@ fn convert(
     Ok(ExitCode::SUCCESS)
 }
 
-fn warn(tolerated: &[Tolerance]) {
+pub(crate) fn warn(tolerated: &[Tolerance]) {
     for t in tolerated {
         eprintln!("warning: {t}");
     }
 }
 
-fn report_error(error: &ParseError) -> ExitCode {
+pub(crate) fn report_error(error: &ParseError) -> ExitCode {
     eprintln!("error: {error}");
     ExitCode::from(1)
 }
 
 /// A reader such as `head` that stops early is not a failure.
-fn finish_output(written: io::Result<()>) -> Result<(), String> {
+pub(crate) fn finish_output(written: io::Result<()>) -> Result<(), String> {
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| format!("cannot write the output: {e}")),

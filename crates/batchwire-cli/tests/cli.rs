@@ -554,3 +554,59 @@ fn convert_refuses_what_breaks_the_target_unless_lenient() {
     );
     assert!(text(&lenient.stdout).contains("POST Customers HTTP/1.1\r\n"));
 }
+
+#[test]
+fn correlate_says_what_happened_to_each_request() {
+    let args = [
+        "correlate",
+        "examples/msgraph-request.json",
+        "examples/msgraph-response.json",
+    ];
+    let out = batchwire(&args, None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "1     GET     /me                              succeeded          200\n\
+         2     POST    /me/events                       failed             400  BadRequest: Invalid subject.\n\
+         3     GET     /me/events                       failed-dependency  424  because of 2\n\
+         4     GET     /me/drive/root/children          throttled          429  retry after 7 s\n\
+         1 of 4 requests succeeded\n"
+    );
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let doc: Value = serde_json::from_slice(&batchwire(&json_args, None).stdout).unwrap();
+    assert_eq!(
+        doc["outcomes"][2],
+        serde_json::json!({
+            "position": "3", "id": "3", "method": "GET", "url": "/me/events",
+            "outcome": "failed-dependency", "status": 424, "cause": "2",
+            "retry_after_s": null, "error": null
+        })
+    );
+    assert_eq!(doc["outcomes"][3]["retry_after_s"], 7.0);
+    assert_eq!(
+        doc["outcomes"][1]["error"],
+        serde_json::json!({"code": "BadRequest", "message": "Invalid subject."})
+    );
+    assert_eq!(doc["unmatched_responses"], serde_json::json!([]));
+    assert_eq!(doc["problems"], serde_json::json!([]));
+
+    // Every Google answer pairs with its item: exit 0 when all succeeded is exit 1 here (a 404).
+    let google = batchwire(
+        &[
+            "correlate",
+            "examples/google-request.batch",
+            "examples/google-response.batch",
+        ],
+        None,
+    );
+    assert_eq!(google.status.code(), Some(1));
+    assert!(text(&google.stdout).ends_with("2 of 3 requests succeeded\n"));
+
+    // A payload that is not a batch is bad input.
+    let bad = batchwire(
+        &["correlate", "examples/msgraph-request.json", "README.md"],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -139,19 +139,18 @@ enum Rule {
     Id,
     /// By id, without regard to case (Microsoft Graph).
     IdAnyCase,
-    /// By id, Google's answers being `response-` and the request's id (`<response-item-1:x>`
-    /// answers `<item-1:x>`).
-    Google,
+    /// By Content-ID, angle brackets aside and Google's answers being `response-` and the
+    /// request's id (`<response-item-1:x>` answers `<item-1:x>`).
+    ContentId,
     /// By position: the formats without ids (Composite Batch, Asana, Meta, sObject).
     Position,
 }
 
 fn rule(format: Format) -> Rule {
     match format {
-        Format::Multipart(batchwire_core::Dialect::Google) => Rule::Google,
+        Format::Multipart(_) => Rule::ContentId,
         Format::Json(JsonFormat::MsGraph) => Rule::IdAnyCase,
-        Format::Multipart(_)
-        | Format::Json(
+        Format::Json(
             JsonFormat::OdataJson
             | JsonFormat::SalesforceComposite
             | JsonFormat::SalesforceCompositeGraph,
@@ -170,7 +169,7 @@ fn rule(format: Format) -> Rule {
 fn key(rule: Rule, id: &str) -> String {
     match rule {
         Rule::IdAnyCase => id.to_ascii_lowercase(),
-        Rule::Google => {
+        Rule::ContentId => {
             let bare = id.trim();
             let bare = bare.strip_prefix('<').unwrap_or(bare);
             let bare = bare.strip_suffix('>').unwrap_or(bare);
@@ -183,8 +182,8 @@ fn key(rule: Rule, id: &str) -> String {
 /// Pairs every request of `sent` with its response in `answer`, by the rule of `format`,
 /// and says what happened to each, as of `now` (for a `Retry-After` given as a date).
 ///
-/// The pairing: by id where the format has ids (a multipart Content-ID — Google's
-/// `response-` prefix and angle brackets handled —, OData JSON and Graph `id`, the latter in
+/// The pairing: by id where the format has ids (a multipart Content-ID, in any dialect —
+/// Google's `response-` prefix and angle brackets handled —, OData JSON and Graph `id`, the latter in
 /// any case, Salesforce `referenceId`), else by position. A multipart changeset answered by
 /// one error part (OData) gives that part to every member. Responses may come back
 /// reordered, fewer or more: nothing panics, nothing is guessed silently — an unpaired

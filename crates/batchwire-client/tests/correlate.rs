@@ -81,11 +81,9 @@ fn exchange(dir: &Path, name: &str) -> Exchange {
 fn shown(c: &Correlation<'_>) -> Vec<String> {
     c.outcomes
         .iter()
-        .map(|o| {
-            match o.outcome.cause() {
-                Some(cause) => format!("{} {} (cause {cause})", o.position, o.outcome.name()),
-                None => format!("{} {}", o.position, o.outcome.name()),
-            }
+        .map(|o| match o.outcome.cause() {
+            Some(cause) => format!("{} {} (cause {cause})", o.position, o.outcome.name()),
+            None => format!("{} {}", o.position, o.outcome.name()),
         })
         .collect()
 }

@@ -70,6 +70,7 @@
 //! |---|---|---|
 //! | `multipart` | yes | [`multipart`]: OData `$batch` V2/V3/V4 with changesets, Google and Azure batches |
 //! | `json` | yes | [`json`]: OData 4.01 JSON `$batch`, Microsoft Graph, Salesforce Composite, Asana and Meta Graph batches |
+//! | `client` | yes | [`client`]: what happened to each request of a batch ([`client::correlate`]) |
 //!
 //! Each is optional: with `default-features = false, features = ["json"]` the multipart
 //! crate is not compiled, and the reverse; [`decode`] and [`encode`] then refuse the
@@ -93,6 +94,10 @@ pub use batchwire_multipart as multipart;
 #[cfg(feature = "json")]
 #[doc(inline)]
 pub use batchwire_json as json;
+
+#[cfg(feature = "client")]
+#[doc(inline)]
+pub use batchwire_client as client;
 
 use bytes::Bytes;
 
