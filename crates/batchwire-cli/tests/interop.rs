@@ -20,12 +20,13 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use batchwire::client::{Outcome as ClientOutcome, correlate};
 use batchwire::json::{self, JsonFormat};
 use batchwire::multipart::{self, DecodeOptions, Dialect, WriteOptions};
 use batchwire::{
-    AtomicGroup, BatchMessage, BatchRequest, BatchResponse, Format, Item, MessageKind, SubRequest,
+    AtomicGroup, BatchMessage, BatchRequest, BatchResponse, Format, MessageKind, SubRequest,
     SubResponse, WriteReport,
 };
 use bytes::Bytes;
@@ -55,7 +56,7 @@ fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
     let server = Server::start(&dir);
     let cap = Cap::new(server.port);
 
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             "v4 multipart: GETs and a changeset with $1",
             v4_multipart_changeset,
@@ -70,6 +71,10 @@ fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
             failed_changeset_rolls_back,
         ),
         ("Prefer: odata.continue-on-error", continue_on_error),
+        (
+            "a failure stops a V4 multipart batch",
+            failure_stops_multipart,
+        ),
     ];
     let mut failed = Vec::new();
     for (name, case) in cases {
@@ -122,10 +127,11 @@ fn v4_multipart_changeset(cap: &Cap) {
         batch
     };
     let expected = [
-        Outcome::Single(200),
-        Outcome::Single(200),
-        committed(&[("1", 201), ("2", 201)]),
-        Outcome::Single(200),
+        "1 succeeded",
+        "2 succeeded",
+        "3.1 succeeded",
+        "3.2 succeeded",
+        "4 succeeded",
     ];
     for route in Route::ALL {
         let k = Keys {
@@ -172,9 +178,10 @@ fn v4_json_atomicity_group(cap: &Cap) {
         batch
     };
     let expected = [
-        Outcome::Single(200),
-        committed(&[("c1", 201), ("c2", 201)]),
-        Outcome::Single(200),
+        "1 succeeded",
+        "2.1 succeeded",
+        "2.2 succeeded",
+        "3 succeeded",
     ];
     for route in Route::ALL {
         let k = Keys {
@@ -213,9 +220,10 @@ fn v2_multipart_changeset(cap: &Cap) {
         batch
     };
     let expected = [
-        Outcome::Single(200),
-        committed(&[("1", 201), ("2", 201)]),
-        Outcome::Single(200),
+        "1 succeeded",
+        "2.1 succeeded",
+        "2.2 succeeded",
+        "3 succeeded",
     ];
     for route in Route::ALL {
         let k = Keys {
@@ -272,17 +280,17 @@ fn failed_changeset_rolls_back(cap: &Cap) {
         // Without continue-on-error CAP stops a multipart batch at the failed changeset and
         // leaves the GET after it unanswered; JSON batches go on by default (the corpus notes,
         // "Atomicity-group failure"). The changeset's outcome is the same in both.
+        // The members before the one at fault answered (JSON) or not (multipart): either
+        // way they were undone.
         let after = if payload.is_json() {
-            Outcome::Single(200)
+            "2 succeeded"
         } else {
-            Outcome::Unanswered
+            "2 not-executed (cause 1.3)"
         };
         let expected = [
-            Outcome::Failed {
-                id: "3".into(),
-                status: 400,
-                code: "ASSERT_FORMAT".into(),
-            },
+            "1.1 rolled-back (cause 1.3)",
+            "1.2 rolled-back (cause 1.3)",
+            "1.3 failed ASSERT_FORMAT",
             after,
         ];
         assert_eq!(cap.exchange(&payload), expected, "{route}");
@@ -327,14 +335,11 @@ fn continue_on_error(cap: &Cap) {
         batch
     };
     let expected = [
-        Outcome::Single(404),
-        Outcome::Failed {
-            id: "2".into(),
-            status: 400,
-            code: "ASSERT_TARGET".into(),
-        },
-        Outcome::Single(404),
-        Outcome::Single(200),
+        "1 failed 404",
+        "2.1 rolled-back (cause 2.2)",
+        "2.2 failed ASSERT_TARGET",
+        "3 failed 404",
+        "4 succeeded",
     ];
     for route in Route::ALL {
         let k = Keys {
@@ -357,6 +362,31 @@ fn continue_on_error(cap: &Cap) {
     }
 }
 
+/// Without continue-on-error, a V4 multipart batch stops at its first failure: the requests
+/// after it are not executed. A JSON batch goes on.
+fn failure_stops_multipart(cap: &Cap) {
+    let missing = cap.key();
+    let mut batch = BatchRequest::new();
+    batch.push(get("Customers(1)"));
+    batch.push(get(&format!("Customers({missing})")));
+    batch.push(get("Customers(2)"));
+    batch.push(get("Customers(3)"));
+    for route in Route::ALL {
+        let payload = route.apply(multipart_payload(&batch, Dialect::OdataV4), Target::Json);
+        let expected: &[&str] = if payload.is_json() {
+            &["1 succeeded", "2 failed 404", "3 succeeded", "4 succeeded"]
+        } else {
+            &[
+                "1 succeeded",
+                "2 failed 404",
+                "3 not-executed (cause 2)",
+                "4 not-executed (cause 2)",
+            ]
+        };
+        assert_eq!(cap.exchange(&payload), expected, "{route}");
+    }
+}
+
 fn get(target: &str) -> SubRequest {
     SubRequest::new(Method::GET, target).with_header("Accept", "application/json")
 }
@@ -366,15 +396,6 @@ fn post(target: &str, body: &Value) -> SubRequest {
         .with_header("Content-Type", "application/json")
         .with_header("Accept", "application/json")
         .with_body(body.to_string())
-}
-
-fn committed(members: &[(&str, u16)]) -> Outcome {
-    Outcome::Committed(
-        members
-            .iter()
-            .map(|(id, status)| ((*id).to_owned(), *status))
-            .collect(),
-    )
 }
 
 /// The customer exists, and has exactly these orders.
@@ -606,137 +627,39 @@ fn convert_with_command(payload: &Payload, target: Target) -> Payload {
 // ------------------------------------------------------------------------------------------
 // Outcomes: what the server did with each item of a batch, the same whatever the format.
 
-/// What became of one item of a batch request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Outcome {
-    /// An operation outside any group, and its status.
-    Single(u16),
-    /// A group whose members all succeeded: each member's id and status.
-    Committed(Vec<(String, u16)>),
-    /// A group that failed: the member the server blames, its status and its OData error
-    /// code.
-    Failed {
-        id: String,
-        status: u16,
-        code: String,
-    },
-    /// The server gave no answer for this item.
-    Unanswered,
-}
-
-/// Matches the answers to the items of the batch sent.
-///
-/// A multipart answer is matched by position, and changeset members by Content-ID; CAP
-/// answers a failed changeset with one part, carrying the Content-ID of the member at fault.
-/// A JSON answer is matched by id; CAP answers every member of a failed atomicity group, the
-/// ones that ran before the failure with a 2xx although they were rolled back.
-fn outcomes(sent: &BatchRequest, answer: &BatchResponse, json: bool) -> Vec<Outcome> {
+/// What happened to each request of the batch sent, as `batchwire::client::correlate` tells
+/// it: `2.1 rolled-back (cause 2.2)`, `2.2 failed ASSERT_TARGET` (the OData error code).
+fn outcomes(sent: &BatchRequest, answer: &BatchResponse, json: bool) -> Vec<String> {
     for response in answer.operations() {
         check_body(response);
     }
-    if json {
-        let find = |id: &Option<String>| {
-            let id = id.as_deref().expect("JSON requests have ids");
-            answer.operations().find(|r| r.id.as_deref() == Some(id))
-        };
-        return sent
-            .items
-            .iter()
-            .map(|item| match item {
-                Item::Operation(op) => {
-                    find(&op.id).map_or(Outcome::Unanswered, |r| Outcome::Single(r.status.as_u16()))
-                }
-                Item::Group(group) => {
-                    // The answers name the group as the request did.
-                    let sent_ids: Vec<_> = group.operations.iter().map(|op| &op.id).collect();
-                    let grouped = answer.items.iter().any(|item| match item {
-                        Item::Group(answered) => {
-                            answered.id == group.id
-                                && answered
-                                    .operations
-                                    .iter()
-                                    .map(|r| &r.id)
-                                    .eq(sent_ids.iter().copied())
-                        }
-                        Item::Operation(_) => false,
-                    });
-                    assert!(
-                        grouped,
-                        "no answer names the group {:?} with its members",
-                        group.id
-                    );
-                    let answers: Vec<&SubResponse> = group
-                        .operations
-                        .iter()
-                        .map(|op| find(&op.id).expect("every member of a group is answered"))
-                        .collect();
-                    group_outcome(&answers)
-                }
-            })
-            .collect();
-    }
+    let format = if json {
+        Format::Json(JsonFormat::OdataJson)
+    } else {
+        Format::Multipart(Dialect::OdataV4)
+    };
+    let correlation = correlate(sent, answer, format, SystemTime::now());
     assert!(
-        answer.items.len() <= sent.items.len(),
-        "more answers than requests"
+        correlation.unmatched.is_empty() && correlation.problems.is_empty(),
+        "answers left over: {:?} {:?}",
+        correlation.unmatched,
+        correlation.problems
     );
-    sent.items
+    correlation
+        .outcomes
         .iter()
-        .enumerate()
-        .map(|(n, item)| match (item, answer.items.get(n)) {
-            (_, None) => Outcome::Unanswered,
-            (Item::Operation(_), Some(Item::Operation(r))) => Outcome::Single(r.status.as_u16()),
-            (Item::Group(group), Some(Item::Group(answered))) => {
-                let sent_ids: Vec<_> = group.operations.iter().map(|op| &op.id).collect();
-                let answered_ids: Vec<_> = answered.operations.iter().map(|r| &r.id).collect();
-                assert_eq!(sent_ids, answered_ids, "item {n}: changeset members");
-                group_outcome(&answered.operations.iter().collect::<Vec<_>>())
+        .map(|o| {
+            let mut line = format!("{} {}", o.position, o.outcome.name());
+            if let ClientOutcome::Failed { error } = &o.outcome {
+                let code = error.as_ref().and_then(|e| e.code.as_deref());
+                line = format!("{line} {}", code.unwrap_or("(no code)"));
             }
-            (Item::Group(group), Some(Item::Operation(r))) => {
-                let id =
-                    r.id.clone()
-                        .expect("a failed changeset's answer has a Content-ID");
-                assert!(
-                    group
-                        .operations
-                        .iter()
-                        .any(|op| op.id.as_ref() == Some(&id)),
-                    "item {n}: the answer names {id}, not a member of the changeset"
-                );
-                assert!(
-                    r.status.as_u16() >= 400,
-                    "item {n}: one answer for a changeset"
-                );
-                failed(id, r)
-            }
-            (Item::Operation(_), Some(Item::Group(_))) => {
-                panic!("item {n}: a changeset answers a single request")
+            match o.outcome.cause() {
+                Some(cause) => format!("{line} (cause {cause})"),
+                None => line,
             }
         })
         .collect()
-}
-
-fn group_outcome(members: &[&SubResponse]) -> Outcome {
-    match members.iter().find(|r| r.status.as_u16() >= 400) {
-        Some(r) => failed(r.id.clone().expect("an id"), r),
-        None => Outcome::Committed(
-            members
-                .iter()
-                .map(|r| (r.id.clone().expect("an id"), r.status.as_u16()))
-                .collect(),
-        ),
-    }
-}
-
-fn failed(id: String, response: &SubResponse) -> Outcome {
-    let error: Value = serde_json::from_slice(&response.body).expect("an OData error body");
-    Outcome::Failed {
-        id,
-        status: response.status.as_u16(),
-        code: error["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    }
 }
 
 /// A JSON body comes out of the decoder as exactly one JSON document.
@@ -898,7 +821,7 @@ impl Cap {
     }
 
     /// Posts a batch, reads the answer with our decoder and matches it to the batch sent.
-    fn exchange(&self, payload: &Payload) -> Vec<Outcome> {
+    fn exchange(&self, payload: &Payload) -> Vec<String> {
         let service = payload.service();
         let mut request = http::Request::post(format!("{}{service}$batch", self.origin));
         for (name, value) in &payload.headers {
