@@ -5,6 +5,8 @@
 //! batchwire validate [FILE|-] [--content-type CT] [--format F] [--dialect D] [--strict] [--request|--response]
 //! batchwire convert  [FILE|-] [--from F] --to F [--dialect D] [--boundary B] [--content-type CT] [--strict] [--lenient]
 //! batchwire correlate REQUEST RESPONSE [--format F] [--request-content-type CT] [--response-content-type CT] [--json]
+//! batchwire split FILE --profile P [--max-ops N] [--max-bytes N] --out-dir DIR [--content-type CT]
+//! batchwire retry REQUEST RESPONSE [--format F] [--request-content-type CT] [--response-content-type CT]
 //! ```
 //!
 //! `inspect --json` prints the document described in `docs/inspect-json.md`, whose shape is
@@ -12,7 +14,7 @@
 //! written in the format asked for), 2 on a usage or I/O error.
 #![forbid(unsafe_code)]
 
-mod correlate;
+mod client;
 mod render;
 
 use std::io::{self, Read as _, Write};
@@ -70,7 +72,16 @@ enum Command {
     /// What happened to each request of a batch, from the request sent and the response that
     /// came back: a table, or a JSON document with --json. Exit 0 when every request
     /// succeeded, 1 when any did not, 2 on bad input.
-    Correlate(correlate::CorrelateArgs),
+    Correlate(client::CorrelateArgs),
+    /// Split a batch request into batches that fit a service's limits, never splitting an
+    /// atomic group or a dependency chain: `DIR/001.<ext>`, `DIR/002.<ext>`… and one line per
+    /// batch. Exit 2 when a group or a chain cannot fit.
+    Split(client::SplitArgs),
+    /// The batch to send again, from the request sent and the response: the throttled
+    /// requests and what did not run because of them, on standard output in the request's
+    /// format, and `retry after N s` on standard error. Exit 0, or 3 when there is nothing to
+    /// send again.
+    Retry(client::CorrelateArgs),
 }
 
 #[derive(Clone, Debug, Args)]
@@ -197,7 +208,9 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             boundary,
             lenient,
         } => convert(input, to, boundary.as_deref(), *lenient),
-        Command::Correlate(args) => correlate::run(args),
+        Command::Correlate(args) => client::run(args),
+        Command::Split(args) => client::run_split(args),
+        Command::Retry(args) => client::run_retry(args),
     }
 }
 

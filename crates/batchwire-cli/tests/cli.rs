@@ -610,3 +610,84 @@ fn correlate_says_what_happened_to_each_request() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn split_writes_batches_that_fit_and_names_what_cannot() {
+    let dir = std::env::temp_dir().join(format!("batchwire-split-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out_dir = dir.to_str().unwrap();
+    // The V4 sample: two GETs, a changeset of three, a GET.
+    let args = [
+        "split",
+        "examples/odata-v4-request.batch",
+        "--profile",
+        "odata",
+        "--max-ops",
+        "3",
+        "--out-dir",
+        out_dir,
+    ];
+    let out = batchwire(&args, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split(" operation").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(lines, ["001 2", "002 3", "003 1"]);
+    // Each part reads back, with its content type, and the changeset is whole.
+    let ct = std::fs::read_to_string(dir.join("002.content-type")).unwrap();
+    let inspect = batchwire(
+        &[
+            "inspect",
+            dir.join("002.batch").to_str().unwrap(),
+            "--content-type",
+            ct.trim(),
+        ],
+        None,
+    );
+    assert!(inspect.status.success(), "{}", text(&inspect.stderr));
+    assert!(text(&inspect.stdout).contains("1     changeset\n1.1   POST"));
+    // A changeset of three cannot fit in batches of two.
+    let mut too_small = args.to_vec();
+    too_small[5] = "2";
+    let refused = batchwire(&too_small, None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        text(&refused.stderr),
+        "error: item 3: 3 operations that must go together, where odata takes at most 2\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn retry_writes_the_batch_to_send_again_and_when() {
+    let args = [
+        "retry",
+        "examples/msgraph-request.json",
+        "examples/msgraph-response.json",
+        "--format",
+        "msgraph",
+    ];
+    let out = batchwire(&args, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Only the throttled request: the failed one and its dependent are not throttling's.
+    assert_eq!(
+        text(&out.stdout),
+        r#"{"requests":[{"id":"4","method":"GET","url":"/me/drive/root/children"}]}"#
+    );
+    assert!(
+        text(&out.stderr).ends_with("retry after 7 s\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Nothing throttled: nothing to retry.
+    let nothing = batchwire(
+        &[
+            "retry",
+            "examples/google-request.batch",
+            "examples/google-response.batch",
+        ],
+        None,
+    );
+    assert_eq!(nothing.status.code(), Some(3));
+}

@@ -40,6 +40,12 @@
 
 mod correlate;
 mod error_body;
+mod profile;
+mod retry;
+mod split;
 
 pub use correlate::{Correlation, Outcome, RequestOutcome, Unmatched, correlate};
 pub use error_body::{ErrorInfo, retry_after};
+pub use profile::{Profile, UnknownProfile, Violation};
+pub use retry::{Retry, RetryOptions, retry};
+pub use split::{SplitError, split};
