@@ -70,7 +70,8 @@
 //! |---|---|---|
 //! | `multipart` | yes | [`multipart`]: OData `$batch` V2/V3/V4 with changesets, Google and Azure batches |
 //! | `json` | yes | [`json`]: OData 4.01 JSON `$batch`, Microsoft Graph, Salesforce Composite, Asana and Meta Graph batches |
-//! | `client` | yes | [`client`]: what happened to each request of a batch ([`client::correlate`]) |
+//! | `client` | yes | [`client`]: what happened to each request of a batch ([`client::correlate`]), service profiles, split and retry |
+//! | `reqwest` | no | `send`: a batch sent with `reqwest`, split to a profile, the answer read as it arrives, what was throttled sent again |
 //!
 //! Each is optional: with `default-features = false, features = ["json"]` the multipart
 //! crate is not compiled, and the reverse; [`decode`] and [`encode`] then refuse the
@@ -100,6 +101,11 @@ pub use batchwire_json as json;
 pub use batchwire_client as client;
 
 use bytes::Bytes;
+
+#[cfg(feature = "reqwest")]
+mod send;
+#[cfg(feature = "reqwest")]
+pub use send::{Exchanged, SendError, SendOptions, send};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "multipart", feature = "json"))]
