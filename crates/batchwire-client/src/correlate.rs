@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use batchwire_core::{
-    BatchRequest, BatchResponse, Format, Item, JsonFormat, Position, SubRequest, SubResponse,
+    BatchRequest, BatchResponse, Format, Item, PairBy, Position, SubRequest, SubResponse,
     odata_reference,
 };
 
@@ -149,19 +149,11 @@ enum Rule {
 fn rule(format: Format) -> Rule {
     match format {
         Format::Multipart(_) => Rule::ContentId,
-        Format::Json(JsonFormat::MsGraph) => Rule::IdAnyCase,
-        Format::Json(
-            JsonFormat::OdataJson
-            | JsonFormat::SalesforceComposite
-            | JsonFormat::SalesforceCompositeGraph,
-        ) => Rule::Id,
-        Format::Json(
-            JsonFormat::SalesforceCompositeBatch
-            | JsonFormat::SalesforceSObjectTree
-            | JsonFormat::SalesforceSObjectCollections
-            | JsonFormat::Asana
-            | JsonFormat::MetaGraph,
-        ) => Rule::Position,
+        Format::Json(format) => match format.rules().pair_by {
+            PairBy::Id => Rule::Id,
+            PairBy::IdAnyCase => Rule::IdAnyCase,
+            PairBy::Position => Rule::Position,
+        },
     }
 }
 

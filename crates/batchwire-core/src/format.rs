@@ -54,12 +54,14 @@ impl JsonFormat {
                 name: "odata-json",
                 title: "OData JSON",
                 has_requests: true,
+                pair_by: PairBy::Id,
                 max_operations: None,
             },
             JsonFormat::MsGraph => &JsonRules {
                 name: "msgraph",
                 title: "Microsoft Graph",
                 has_requests: true,
+                pair_by: PairBy::IdAnyCase,
                 // Graph answers 400 to a batch of more than 20 requests.
                 max_operations: Some(20),
             },
@@ -67,18 +69,21 @@ impl JsonFormat {
                 name: "salesforce-composite",
                 title: "Salesforce Composite",
                 has_requests: true,
+                pair_by: PairBy::Id,
                 max_operations: Some(25),
             },
             JsonFormat::SalesforceCompositeBatch => &JsonRules {
                 name: "salesforce-composite-batch",
                 title: "Salesforce Composite Batch",
                 has_requests: true,
+                pair_by: PairBy::Position,
                 max_operations: Some(25),
             },
             JsonFormat::SalesforceCompositeGraph => &JsonRules {
                 name: "salesforce-composite-graph",
                 title: "Salesforce Composite Graph",
                 has_requests: true,
+                pair_by: PairBy::Id,
                 // Nodes: subrequests across all graphs of one request.
                 max_operations: Some(500),
             },
@@ -86,24 +91,28 @@ impl JsonFormat {
                 name: "salesforce-sobject-tree",
                 title: "Salesforce sObject Tree",
                 has_requests: false,
+                pair_by: PairBy::Position,
                 max_operations: None,
             },
             JsonFormat::SalesforceSObjectCollections => &JsonRules {
                 name: "salesforce-sobject-collections",
                 title: "Salesforce sObject Collections",
                 has_requests: false,
+                pair_by: PairBy::Position,
                 max_operations: None,
             },
             JsonFormat::Asana => &JsonRules {
                 name: "asana",
                 title: "Asana",
                 has_requests: true,
+                pair_by: PairBy::Position,
                 max_operations: None,
             },
             JsonFormat::MetaGraph => &JsonRules {
                 name: "meta-graph",
                 title: "Meta Graph",
                 has_requests: true,
+                pair_by: PairBy::Position,
                 max_operations: Some(50),
             },
         }
@@ -139,6 +148,19 @@ pub struct JsonRules {
     pub has_requests: bool,
     /// The most operations one batch may hold, where the format has a bound.
     pub max_operations: Option<usize>,
+    /// How an answer names the request it answers.
+    pub pair_by: PairBy,
+}
+
+/// How a JSON format's answers name the requests they answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairBy {
+    /// By id, as written (OData JSON `id`, Salesforce `referenceId`).
+    Id,
+    /// By id, without regard to case (Microsoft Graph).
+    IdAnyCase,
+    /// By position: the format has no ids on its answers.
+    Position,
 }
 
 impl fmt::Display for JsonFormat {

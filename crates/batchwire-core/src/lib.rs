@@ -60,7 +60,7 @@ pub use convert::{
 };
 pub use dialect::{Dialect, DialectRules, IdScheme, Spelling, UnknownDialect, VersionHeader};
 pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, line_column};
-pub use format::{Format, JsonFormat, JsonRules, UnknownFormat};
+pub use format::{Format, JsonFormat, JsonRules, PairBy, UnknownFormat};
 pub use headers::{Header, Headers};
 pub use limits::Limits;
 pub use model::{
