@@ -28,7 +28,7 @@ pub enum Outcome {
         /// The delay asked for, when the response says one.
         retry_after: Option<Duration>,
     },
-    /// Not run because a request it depends on failed (a 424, or a dependency that failed).
+    /// Not run because a request it depends on failed: answered 424.
     FailedDependency {
         /// The request whose failure caused it, when it can be told.
         cause: Option<Position>,
@@ -116,7 +116,8 @@ impl<'a> Correlation<'a> {
         self.outcomes.iter().find(|o| o.position == position)
     }
 
-    /// The outcome of the request with this id (as the format compares ids).
+    /// The outcome of the first request with this id, compared as written (a batch may give
+    /// one id twice, OData in two changesets: look those up by position).
     pub fn by_id(&self, id: &str) -> Option<&RequestOutcome<'a>> {
         self.outcomes
             .iter()
@@ -269,7 +270,7 @@ pub fn correlate<'a>(
 
     let responses_of: Vec<Option<&SubResponse>> =
         paired.iter().map(|j| j.map(|j| responses[j].1)).collect();
-    let outcomes = outcomes(sent, &requests, &responses_of, now);
+    let outcomes = outcomes(sent, format, &requests, &responses_of, now);
     let unmatched = responses
         .iter()
         .zip(&used)
@@ -333,7 +334,10 @@ fn failed_changesets(
         let members: Vec<usize> = (0..group.operations.len())
             .filter_map(|m| index_of(&request_positions, Position::member(i, m)))
             .collect();
-        if used[r] || response.status.as_u16() < 400 || members.iter().any(|&k| paired[k].is_some())
+        if members.is_empty()
+            || used[r]
+            || response.status.as_u16() < 400
+            || members.iter().any(|&k| paired[k].is_some())
         {
             continue;
         }
@@ -344,67 +348,112 @@ fn failed_changesets(
     }
 }
 
-/// What happened to each request, given its response.
+/// What happened to each request, given its response. Every per-request fact (its status,
+/// its error body, its group's failure) is worked out once, so the whole is linear in the
+/// requests and their references.
 fn outcomes<'a>(
     sent: &BatchRequest,
+    format: Format,
     requests: &[(Position, &'a SubRequest)],
     responses: &[Option<&'a SubResponse>],
     now: SystemTime,
 ) -> Vec<RequestOutcome<'a>> {
-    // A failure that can be a cause: an error of its own, not a consequence of another
-    // (424, or Salesforce's halted and rolled-back markers).
-    let failed = |k: usize| {
-        responses[k].is_some_and(|r| {
-            let status = r.status.as_u16();
-            let consequence = status == 424
-                || ErrorInfo::of(r).is_some_and(|e| {
+    let errors: Vec<Option<ErrorInfo>> = responses
+        .iter()
+        .map(|r| {
+            r.filter(|r| r.status.as_u16() >= 400)
+                .and_then(ErrorInfo::of)
+        })
+        .collect();
+    let status = |k: usize| {
+        responses[k]
+            .filter(|r| !r.omitted)
+            .map(|r| r.status.as_u16())
+    };
+    // A failure of its own, not a consequence of another (424, or Salesforce's halted and
+    // rolled-back markers): what can be a cause.
+    let own_failure: Vec<bool> = (0..requests.len())
+        .map(|k| {
+            let consequence = status(k) == Some(424)
+                || errors[k].as_ref().is_some_and(|e| {
                     matches!(
                         e.code.as_deref(),
                         Some("PROCESSING_HALTED" | "ALL_OR_NONE_OPERATION_ROLLED_BACK")
                     )
                 });
-            !r.omitted && status >= 400 && !consequence
+            status(k).is_some_and(|s| s >= 400) && !consequence
         })
-    };
-    // The first failure of each group, and of the whole batch.
-    let group_failure = |item: usize| {
-        requests
-            .iter()
-            .enumerate()
-            .find(|(k, (p, _))| p.item == item && p.member.is_some() && failed(*k))
-            .map(|(_, (p, _))| *p)
-    };
+        .collect();
+    let any_failure = |k: usize| status(k).is_some_and(|s| s >= 400);
+    // Each group's failure: its first member failing on its own, else its first member
+    // failing at all (a 424 fails a group too).
+    let mut group_failure: HashMap<usize, Position> = HashMap::new();
+    for pass in [true, false] {
+        for (k, (p, _)) in requests.iter().enumerate() {
+            let failing = if pass { own_failure[k] } else { any_failure(k) };
+            if p.member.is_some() && failing {
+                group_failure.entry(p.item).or_insert(*p);
+            }
+        }
+    }
     let first_failure = (0..requests.len())
-        .find(|&k| failed(k))
+        .find(|&k| own_failure[k])
         .map(|k| requests[k].0);
     let all_or_none = sent.options.all_or_none == Some(true);
-    let stops =
-        sent.options.continue_on_error != Some(true) || sent.options.halt_on_error == Some(true);
-    let positions_of: HashMap<&str, Position> = requests
+    // Whether the server stops at the first failure: OData multipart unless asked to go on;
+    // the JSON formats and Google and Azure go on unless asked to halt.
+    let stops = match format {
+        Format::Multipart(dialect) => {
+            dialect.rules().stops_on_error && sent.options.continue_on_error != Some(true)
+        }
+        Format::Json(_) => {
+            sent.options.halt_on_error == Some(true)
+                || sent.options.continue_on_error == Some(false)
+        }
+    };
+    // Where each id is: a request's position, or a group's (its failing member standing for
+    // it), the request's own group first (OData numbers Content-IDs per changeset).
+    let index_of: HashMap<Position, usize> = requests
         .iter()
-        .filter_map(|(p, r)| r.id.as_deref().map(|id| (id, *p)))
-        .chain(
-            sent.items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, item)| match item {
-                    Item::Group(g) => g.id.as_deref().map(|id| (id, Position::item(i))),
-                    Item::Operation(_) => None,
-                }),
-        )
+        .enumerate()
+        .map(|(k, (p, _))| (*p, k))
         .collect();
-    let dependency_failure = |request: &SubRequest| {
+    let locate = |from: Position, id: &str| -> Option<Position> {
+        let in_group = requests
+            .iter()
+            .find(|(p, r)| {
+                from.member.is_some() && p.item == from.item && r.id.as_deref() == Some(id)
+            })
+            .map(|(p, _)| *p);
+        in_group
+            .or_else(|| {
+                requests
+                    .iter()
+                    .find(|(_, r)| r.id.as_deref() == Some(id))
+                    .map(|(p, _)| *p)
+            })
+            .or_else(|| {
+                sent.items
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, item)| match item {
+                        Item::Group(g) if g.id.as_deref() == Some(id) => {
+                            Some(group_failure.get(&i).copied().unwrap_or(Position::item(i)))
+                        }
+                        _ => None,
+                    })
+            })
+    };
+    // The failed request a 424 names: among what it depends on, the first that failed
+    // (a 424 too: the chain is followed one link at a time).
+    let dependency_failure = |position: Position, request: &SubRequest| {
         request
             .depends_on
             .iter()
             .map(String::as_str)
             .chain(odata_reference(&request.target))
-            .filter_map(|id| positions_of.get(id).copied())
-            .find(|p| {
-                requests.iter().enumerate().any(|(k, (q, _))| {
-                    (q == p || (p.member.is_none() && q.item == p.item)) && failed(k)
-                })
-            })
+            .filter_map(|id| locate(position, id))
+            .find(|p| index_of.get(p).is_some_and(|&k| any_failure(k)))
     };
     requests
         .iter()
@@ -414,7 +463,7 @@ fn outcomes<'a>(
             // The member of its group, or of an all-or-none batch, that failed.
             let group_cause = position
                 .member
-                .and_then(|_| group_failure(position.item))
+                .and_then(|_| group_failure.get(&position.item).copied())
                 .or_else(|| all_or_none.then_some(first_failure).flatten())
                 .filter(|c| c != position);
             let outcome = match response {
@@ -427,12 +476,10 @@ fn outcomes<'a>(
                 },
                 Some(r) if r.omitted => Outcome::NotExecuted { cause: None },
                 Some(r) => {
-                    let status = r.status.as_u16();
-                    let error = ErrorInfo::of(r);
-                    let code = error.as_ref().and_then(|e| e.code.as_deref());
-                    match status {
+                    let code = errors[k].as_ref().and_then(|e| e.code.as_deref());
+                    match r.status.as_u16() {
                         424 => Outcome::FailedDependency {
-                            cause: dependency_failure(request),
+                            cause: dependency_failure(*position, request),
                         },
                         429 => Outcome::Throttled {
                             retry_after: retry_after(r, now),
@@ -446,7 +493,9 @@ fn outcomes<'a>(
                         _ if code == Some("ALL_OR_NONE_OPERATION_ROLLED_BACK") => {
                             Outcome::RolledBack { cause: group_cause }
                         }
-                        400.. => Outcome::Failed { error },
+                        400.. => Outcome::Failed {
+                            error: errors[k].clone(),
+                        },
                         _ if group_cause.is_some() => Outcome::RolledBack { cause: group_cause },
                         _ => Outcome::Succeeded,
                     }

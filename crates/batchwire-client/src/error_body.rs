@@ -68,9 +68,10 @@ impl ErrorInfo {
 }
 
 /// The delay a response's `Retry-After` asks for (RFC 9110 10.2.3), read leniently: the
-/// header in any case, an integer or decimal number of seconds, or an HTTP-date (counted
-/// from `now`; a date past is no delay). `None` without the header or for a value that is
-/// neither.
+/// header in any case, an integer or decimal number of seconds, or an HTTP-date in the
+/// IMF-fixdate form servers send (counted from `now`; a date past is no delay). `None`
+/// without the header, for a value that is neither, or for a delay beyond what a `Duration`
+/// holds.
 ///
 /// # Examples
 ///
@@ -88,8 +89,15 @@ impl ErrorInfo {
 /// ```
 pub fn retry_after(response: &SubResponse, now: SystemTime) -> Option<Duration> {
     let value = response.headers.get_str("retry-after")?.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    // `delay-seconds = 1*DIGIT`, leniently with a decimal part; no sign, no exponent.
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    if digits(whole) && digits(fraction) {
+        // A delay past what a `Duration` holds is no delay anyone waits for: none.
+        return value
+            .parse::<f64>()
+            .ok()
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok());
     }
     let at = http_date(value)?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -110,12 +118,18 @@ fn http_date(text: &str) -> Option<SystemTime> {
     let hour: u64 = clock.next()?.parse().ok()?;
     let minute: u64 = clock.next()?.parse().ok()?;
     let second: u64 = clock.next()?.parse().ok()?;
-    if parts.next()? != "GMT" || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60
+    if parts.next()? != "GMT"
+        || !(1..=31).contains(&day)
+        || !(1970..=9999).contains(&year)
+        || hour > 23
+        || minute > 59
+        || second > 60
     {
         return None;
     }
     let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
     let days = days_from_civil(year, month, day)?;
+    // Years are at most 9999 here: no overflow.
     let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second;
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
 }
@@ -176,6 +190,12 @@ mod tests {
         );
         assert_eq!(retry_after(&with("-1"), now), None);
         assert_eq!(retry_after(&with("NaN"), now), None);
+        assert_eq!(retry_after(&with("1e3"), now), None);
+        assert_eq!(retry_after(&with("99999999999999999999999"), now), None);
+        assert_eq!(
+            retry_after(&with("Sun, 06 Nov 99999999999999 08:49:37 GMT"), now),
+            None
+        );
         assert_eq!(
             retry_after(&with("Thu, 01 Jan 1970 00:00:10 GMT"), now),
             Some(Duration::ZERO)

@@ -150,7 +150,7 @@ fn live_cap_exchanges() {
             &[
                 "1.1 rolled-back (cause 1.2)",
                 "1.2 failed",
-                "2 failed-dependency (cause 1)",
+                "2 failed-dependency (cause 1.2)",
                 "3 failed",
                 "4 succeeded",
             ],
@@ -370,4 +370,48 @@ fn more_fewer_and_duplicate_answers_are_reported_never_guessed() {
             "response id \"1\" at item 2 was already given at item 1"
         ]
     );
+}
+
+#[test]
+fn chains_of_424_name_the_link_before_and_json_batches_go_on() {
+    let (sent, answer) = pair(
+        JsonFormat::MsGraph,
+        r#"{"requests":[{"id":"a","method":"GET","url":"/a"},{"id":"b","method":"GET","url":"/b","dependsOn":["a"]},{"id":"c","method":"GET","url":"/c","dependsOn":["b"]},{"id":"d","method":"GET","url":"/d"}]}"#,
+        r#"{"responses":[{"id":"a","status":400},{"id":"b","status":424},{"id":"c","status":424}]}"#,
+    );
+    let c = correlate(
+        &sent,
+        &answer,
+        Format::Json(JsonFormat::MsGraph),
+        SystemTime::now(),
+    );
+    // Graph goes on after a failure: an answer that never came is missing, not stopped.
+    assert_eq!(
+        shown(&c),
+        [
+            "1 failed",
+            "2 failed-dependency (cause 1)",
+            "3 failed-dependency (cause 2)",
+            "4 missing"
+        ]
+    );
+}
+
+#[test]
+fn an_empty_changeset_takes_no_answer() {
+    let mut sent = BatchRequest::new();
+    sent.push_group(batchwire_core::AtomicGroup::new(Vec::new()));
+    sent.push(batchwire_core::SubRequest::new(http::Method::GET, "x"));
+    let mut answer = BatchResponse::new();
+    answer.push(batchwire_core::SubResponse::new(
+        http::StatusCode::NOT_FOUND,
+    ));
+    let c = correlate(
+        &sent,
+        &answer,
+        Format::Multipart(Dialect::OdataV4),
+        SystemTime::now(),
+    );
+    assert_eq!(shown(&c), ["2 failed"]);
+    assert!(c.unmatched.is_empty());
 }

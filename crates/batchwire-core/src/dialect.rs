@@ -98,6 +98,9 @@ pub struct DialectRules {
     /// Whether the dialect can ask the server to go on after a failed request (OData V4's
     /// `Prefer: odata.continue-on-error`).
     pub continue_on_error: bool,
+    /// Whether its servers stop at the first failed request unless asked to go on (OData);
+    /// Google and Azure run every request.
+    pub stops_on_error: bool,
     /// How the writer gives operations Content-IDs.
     pub ids: IdScheme,
     /// How the writer spells header names.
@@ -157,6 +160,7 @@ const GENERIC: DialectRules = DialectRules {
     changes_in_changesets: false,
     version: None,
     continue_on_error: false,
+    stops_on_error: true,
     ids: IdScheme::Given,
     spelling: Spelling::AsWritten,
     request_headers_not_carried: &[],
@@ -199,6 +203,7 @@ const ODATA_V4: DialectRules = DialectRules {
 const GOOGLE: DialectRules = DialectRules {
     name: "google",
     changesets: false,
+    stops_on_error: false,
     ids: IdScheme::Google,
     ..GENERIC
 };
@@ -206,6 +211,7 @@ const GOOGLE: DialectRules = DialectRules {
 const AZURE: DialectRules = DialectRules {
     name: "azure",
     changesets: false,
+    stops_on_error: false,
     // Azure's examples number parts from 0.
     ids: IdScheme::Every { first: 0 },
     spelling: Spelling::Canonical {
