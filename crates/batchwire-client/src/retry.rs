@@ -27,6 +27,9 @@ pub struct RetryOptions {
 pub struct Retry {
     /// The requests to send again, in their order and groups.
     pub batch: BatchRequest,
+    /// The requests that did not run but are not sent again, and why: they need a request
+    /// that failed, or refer to one that succeeded in a way that cannot be resolved.
+    pub problems: Vec<String>,
     /// Where each of them was in the batch sent, in order.
     pub positions: Vec<Position>,
     /// How long to wait first: the longest `Retry-After` among the throttled ones.
@@ -51,7 +54,9 @@ fn idempotent(method: &Method) -> bool {
 ///
 /// A request sent again that depended on one that succeeded no longer names it: its
 /// `dependsOn` drops the id, and an OData `$<id>` target becomes the `Location` the
-/// succeeded request answered with, where it gave one.
+/// succeeded request answered with (the id looked up in the request's own changeset first).
+/// A request that needs one that failed and is not sent again, or whose reference to one
+/// that succeeded cannot be put right, is left out and listed in [`Retry::problems`].
 ///
 /// # Examples
 ///
@@ -149,6 +154,47 @@ pub fn retry(
             break;
         }
     }
+    // A request that needs one that neither succeeded nor is sent again would fail again:
+    // it is left out, and said so; so is one whose reference to a request that succeeded
+    // cannot be resolved (no `Location` to put in its place).
+    let mut problems = Vec::new();
+    loop {
+        let mut left_out = Vec::new();
+        for o in outcomes.iter().filter(|o| chosen.contains(&o.position)) {
+            for id in references(o.request) {
+                let target = lookup(correlation, o.position, id);
+                let blocked = match target {
+                    Some(t) if chosen.contains(&t.position) => None,
+                    Some(t) if t.outcome == Outcome::Succeeded => {
+                        (!resolvable(o.request, id, t)).then(|| {
+                            format!(
+                                "item {}: its reference to {id:?}, which succeeded, cannot be resolved",
+                                o.position
+                            )
+                        })
+                    }
+                    Some(t) => Some(format!(
+                        "item {}: it needs {id:?} (item {}), whose outcome is {} and which is not sent again",
+                        o.position,
+                        t.position,
+                        t.outcome.name()
+                    )),
+                    None => None,
+                };
+                if let Some(problem) = blocked {
+                    left_out.push((o.position, problem));
+                    break;
+                }
+            }
+        }
+        if left_out.is_empty() {
+            break;
+        }
+        for (position, problem) in left_out {
+            chosen.remove(&position);
+            problems.push(problem);
+        }
+    }
     if chosen.is_empty() {
         return None;
     }
@@ -159,7 +205,7 @@ pub fn retry(
     for (i, item) in sent.items.iter().enumerate() {
         match item {
             Item::Operation(op) if chosen.contains(&Position::item(i)) => {
-                batch.push(resend(op, correlation, &chosen));
+                batch.push(resend(op, Position::item(i), correlation, &chosen));
                 positions.push(Position::item(i));
             }
             Item::Group(g) => {
@@ -170,7 +216,7 @@ pub fn retry(
                     .filter(|(j, _)| chosen.contains(&Position::member(i, *j)))
                     .map(|(j, op)| {
                         positions.push(Position::member(i, j));
-                        resend(op, correlation, &chosen)
+                        resend(op, Position::member(i, j), correlation, &chosen)
                     })
                     .collect();
                 if !members.is_empty() {
@@ -186,23 +232,56 @@ pub fn retry(
     }
     Some(Retry {
         batch,
+        problems,
         positions,
         delay,
     })
+}
+
+/// The outcome of the request `id` names, as seen from `from`: in its own group first (OData
+/// numbers Content-IDs per changeset), then anywhere in the batch.
+fn lookup<'c, 'a>(
+    correlation: &'c Correlation<'a>,
+    from: Position,
+    id: &str,
+) -> Option<&'c crate::RequestOutcome<'a>> {
+    let named = |o: &&crate::RequestOutcome<'a>| o.request.id.as_deref() == Some(id);
+    correlation
+        .outcomes
+        .iter()
+        .filter(|o| from.member.is_some() && o.position.item == from.item)
+        .find(named)
+        .or_else(|| correlation.outcomes.iter().find(named))
+}
+
+/// Whether a reference to `id`, which succeeded, can be put right in a request sent again: a
+/// dependency is dropped; an OData `$<id>` target takes its `Location`; a reference into its
+/// result (Salesforce `@{id…}`, Meta `{result=id:…}`) cannot be.
+fn resolvable(
+    request: &batchwire_core::SubRequest,
+    id: &str,
+    target: &crate::RequestOutcome<'_>,
+) -> bool {
+    if odata_reference(&request.target) == Some(id) {
+        return target
+            .response
+            .is_some_and(|r| r.headers.contains("location"));
+    }
+    request.depends_on.iter().any(|d| d == id)
 }
 
 /// A request as it is sent again: without the dependencies on requests that succeeded, and
 /// with a `$<id>` target naming one of them resolved to its `Location`.
 fn resend(
     op: &batchwire_core::SubRequest,
+    position: Position,
     correlation: &Correlation<'_>,
     chosen: &HashSet<Position>,
 ) -> batchwire_core::SubRequest {
     let mut op = op.clone();
     let done = |id: &str| {
-        correlation
-            .by_id(id)
-            .filter(|o| !chosen.contains(&o.position))
+        lookup(correlation, position, id)
+            .filter(|o| !chosen.contains(&o.position) && o.outcome == Outcome::Succeeded)
     };
     op.depends_on.retain(|id| done(id).is_none());
     if let Some(id) = odata_reference(&op.target)

@@ -139,7 +139,12 @@ proptest! {
             } else {
                 StatusCode::OK
             };
-            answer.push(SubResponse::new(status).with_id(op.id.clone().unwrap()));
+            // A success says where its result is, so that `$<id>` references to it resolve.
+            answer.push(
+                SubResponse::new(status)
+                    .with_id(op.id.clone().unwrap())
+                    .with_header("Location", format!("/t{k}")),
+            );
         }
         let c = correlate(&batch, &answer, Format::Json(JsonFormat::OdataJson), SystemTime::now());
         let again = retry(&batch, &c, &RetryOptions::default());
@@ -231,5 +236,58 @@ fn profiles_check_a_batch_before_it_is_sent() {
             .unwrap_err()
             .to_string()
             .starts_with("unknown profile \"soap\": expected one of odata, msgraph,")
+    );
+}
+
+#[test]
+fn a_request_that_needs_a_failed_one_is_not_sent_again() {
+    // a fails; c is throttled; b needs both; d needs a request that succeeded with a Location.
+    let mut sent = BatchRequest::new();
+    sent.push(SubRequest::new(Method::POST, "/a").with_id("a"));
+    sent.push(SubRequest::new(Method::POST, "/c").with_id("c"));
+    sent.push(
+        SubRequest::new(Method::POST, "/b")
+            .with_id("b")
+            .with_dependency("a")
+            .with_dependency("c"),
+    );
+    sent.push(SubRequest::new(Method::POST, "/e").with_id("e"));
+    sent.push(
+        SubRequest::new(Method::POST, "$e/items")
+            .with_id("d")
+            .with_dependency("c"),
+    );
+    let mut answer = BatchResponse::new();
+    answer.push(SubResponse::new(StatusCode::BAD_REQUEST).with_id("a"));
+    answer.push(SubResponse::new(StatusCode::TOO_MANY_REQUESTS).with_id("c"));
+    answer.push(SubResponse::new(StatusCode::FAILED_DEPENDENCY).with_id("b"));
+    answer.push(
+        SubResponse::new(StatusCode::CREATED)
+            .with_id("e")
+            .with_header("Location", "/e/5"),
+    );
+    answer.push(SubResponse::new(StatusCode::FAILED_DEPENDENCY).with_id("d"));
+    let c = correlate(
+        &sent,
+        &answer,
+        Format::Json(JsonFormat::OdataJson),
+        SystemTime::now(),
+    );
+    let again = retry(&sent, &c, &RetryOptions::default()).unwrap();
+    let sent_again: Vec<(String, Vec<String>)> = again
+        .batch
+        .operations()
+        .map(|op| (op.target.clone(), op.depends_on.clone()))
+        .collect();
+    assert_eq!(
+        sent_again,
+        [
+            ("/c".to_owned(), vec![]),
+            ("/e/5/items".to_owned(), vec!["c".to_owned()])
+        ]
+    );
+    assert_eq!(
+        again.problems,
+        ["item 3: it needs \"a\" (item 1), whose outcome is failed and which is not sent again"]
     );
 }
