@@ -321,9 +321,21 @@ pub(crate) fn run_split(args: &SplitArgs) -> Result<ExitCode, String> {
         Ok(read) => read,
         Err(e) => return Ok(bad_input(&e)),
     };
-    let (BatchMessage::Request(batch), _) = read else {
+    let (BatchMessage::Request(batch), read_as) = read else {
         unreachable!("the kind was required")
     };
+    // An OData batch keeps its version: the `odata` profile is V4's by default only.
+    if let (
+        Format::Multipart(Dialect::OdataV4),
+        Format::Multipart(d @ (Dialect::OdataV2 | Dialect::OdataV3)),
+    ) = (profile.format, read_as)
+    {
+        profile.format = Format::Multipart(d);
+    }
+    if profile.refuse_empty && batch.operation_count() == 0 {
+        eprintln!("error: {} refuses an empty batch", profile.name);
+        return Ok(ExitCode::from(2));
+    }
     // What the service would refuse in an operation, whatever the split; what splitting
     // mends (the batch's size) is said below if it cannot be mended.
     for violation in profile
@@ -334,9 +346,7 @@ pub(crate) fn run_split(args: &SplitArgs) -> Result<ExitCode, String> {
         eprintln!("warning: {violation}");
     }
     let write = |b: &BatchRequest| batchwire::encode(b, profile.format, &WriteOptions::default());
-    let parts = match split(&batch, &profile, |b| {
-        write(b).map_or(usize::MAX, |w| w.body.len())
-    }) {
+    let parts = match split(&batch, &profile, |b| write(b).map(|w| w.body.len())) {
         Ok(parts) => parts,
         Err(e) => {
             eprintln!("error: {e}");

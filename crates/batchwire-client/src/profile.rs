@@ -32,7 +32,8 @@ pub struct Profile {
     pub max_bytes: Option<usize>,
     /// The most operations in one atomic group.
     pub max_per_group: Option<usize>,
-    /// The most queries (GET) in one batch (Salesforce Composite: 5).
+    /// The most queries in one batch (Salesforce Composite: 5 `query`, `queryAll` and sObject
+    /// Collections subrequests).
     pub max_queries: Option<usize>,
     /// Targets must be relative URLs (Microsoft Graph).
     pub relative_urls: bool,

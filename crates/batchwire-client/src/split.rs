@@ -11,7 +11,7 @@ use crate::Profile;
 /// A group or a chain of dependent requests that no batch of the profile can hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SplitError {
-    /// The first and last items of what cannot be split.
+    /// The first item of what cannot be split.
     pub from: Position,
     /// The last item.
     pub to: Position,
@@ -76,6 +76,15 @@ fn reach(batch: &BatchRequest) -> Vec<usize> {
     for (i, item) in batch.items.iter().enumerate() {
         for op in item.operations() {
             for id in references(op) {
+                // An id of the request's own group names a member of it (OData numbers
+                // Content-IDs per changeset), whatever other groups use it.
+                let own = item
+                    .operations()
+                    .iter()
+                    .any(|m| m.id.as_deref() == Some(id));
+                if own {
+                    continue;
+                }
                 if let Some(&j) = item_of.get(id) {
                     let (a, b) = (i.min(j), i.max(j));
                     reach[a] = reach[a].max(b);
@@ -110,7 +119,9 @@ fn spans(batch: &BatchRequest) -> Vec<(usize, usize)> {
 /// unique in each batch and every reference keeps naming its request.
 ///
 /// `measure` gives the written size of a candidate batch (the facade's `encode` in the
-/// profile's format, say); it is asked only when the profile bounds the size.
+/// profile's format, say), or the error that keeps it from being written; it is asked only
+/// when the profile bounds the size. An `allOrNone` batch is one atomic unit: it fits whole,
+/// or it is a [`SplitError`].
 ///
 /// # Errors
 ///
@@ -128,15 +139,15 @@ fn spans(batch: &BatchRequest) -> Vec<(usize, usize)> {
 ///     batch.push(SubRequest::new(Method::GET, format!("/users/{n}")).with_id(n.to_string()));
 /// }
 /// let graph: Profile = "msgraph".parse().unwrap();
-/// let batches = split(&batch, &graph, |_| 0)?;
+/// let batches = split(&batch, &graph, |_| Ok::<_, std::convert::Infallible>(0))?;
 /// let sizes: Vec<usize> = batches.iter().map(|b| b.operation_count()).collect();
 /// assert_eq!(sizes, [20, 20, 5]);
 /// # Ok::<(), batchwire_client::SplitError>(())
 /// ```
-pub fn split(
+pub fn split<E: fmt::Display>(
     batch: &BatchRequest,
     profile: &Profile,
-    mut measure: impl FnMut(&BatchRequest) -> usize,
+    mut measure: impl FnMut(&BatchRequest) -> Result<usize, E>,
 ) -> Result<Vec<BatchRequest>, SplitError> {
     let ops = |from: usize, to: usize| -> usize {
         batch.items[from..=to]
@@ -148,7 +159,7 @@ pub fn split(
         batch.items[from..=to]
             .iter()
             .flat_map(|i| i.operations().iter())
-            .filter(|op| op.method == http::Method::GET)
+            .filter(|op| is_query(op))
             .count()
     };
     let method = |i: usize| {
@@ -157,56 +168,66 @@ pub fn split(
             .first()
             .map(|op| op.method.clone())
     };
-    let too_big = |from: usize, to: usize, measure: &mut dyn FnMut(&BatchRequest) -> usize| {
-        if profile
-            .max_operations
-            .is_some_and(|max| ops(from, to) > max)
-        {
-            return Some(format!(
-                "{} operations that must go together, where {} takes at most {}",
-                ops(from, to),
-                profile.name,
-                profile.max_operations.unwrap_or_default()
-            ));
-        }
-        if profile
-            .max_queries
-            .is_some_and(|max| queries(from, to) > max)
-        {
-            return Some(format!(
-                "{} queries that must go together, where {} takes at most {}",
-                queries(from, to),
-                profile.name,
-                profile.max_queries.unwrap_or_default()
-            ));
-        }
-        let per_group = batch.items[from..=to].iter().any(|i| match i {
-            Item::Group(g) => profile
-                .max_per_group
-                .is_some_and(|max| g.operations.len() > max),
-            Item::Operation(_) => false,
-        });
-        if per_group {
-            return Some(format!(
-                "a group larger than {} takes ({})",
-                profile.name,
-                profile.max_per_group.unwrap_or_default()
-            ));
-        }
-        if let Some(max) = profile.max_bytes {
-            let size = measure(&part(batch, from, to));
-            if size > max {
+    let too_big =
+        |from: usize, to: usize, measure: &mut dyn FnMut(&BatchRequest) -> Result<usize, E>| {
+            if profile
+                .max_operations
+                .is_some_and(|max| ops(from, to) > max)
+            {
                 return Some(format!(
-                    "{size} bytes that must go together, where {} takes at most {max}",
-                    profile.name
+                    "{} operations that must go together, where {} takes at most {}",
+                    ops(from, to),
+                    profile.name,
+                    profile.max_operations.unwrap_or_default()
                 ));
             }
-        }
-        None
-    };
+            if profile
+                .max_queries
+                .is_some_and(|max| queries(from, to) > max)
+            {
+                return Some(format!(
+                    "{} queries that must go together, where {} takes at most {}",
+                    queries(from, to),
+                    profile.name,
+                    profile.max_queries.unwrap_or_default()
+                ));
+            }
+            let per_group = batch.items[from..=to].iter().any(|i| match i {
+                Item::Group(g) => profile
+                    .max_per_group
+                    .is_some_and(|max| g.operations.len() > max),
+                Item::Operation(_) => false,
+            });
+            if per_group {
+                return Some(format!(
+                    "a group of more operations than {} takes in one group ({})",
+                    profile.name,
+                    profile.max_per_group.unwrap_or_default()
+                ));
+            }
+            if let Some(max) = profile.max_bytes {
+                let size = match measure(&part(batch, from, to)) {
+                    Ok(size) => size,
+                    Err(e) => return Some(format!("cannot be written to be measured: {e}")),
+                };
+                if size > max {
+                    return Some(format!(
+                        "{size} bytes that must go together, where {} takes at most {max}",
+                        profile.name
+                    ));
+                }
+            }
+            None
+        };
     let mut out = Vec::new();
     let mut current: Option<(usize, usize)> = None;
-    for (from, to) in spans(batch) {
+    // All or none: the batch is one atomic unit, which no split may cut.
+    let spans = if batch.options.all_or_none == Some(true) && !batch.items.is_empty() {
+        vec![(0, batch.items.len() - 1)]
+    } else {
+        spans(batch)
+    };
+    for (from, to) in spans {
         if let Some(what) = too_big(from, to, &mut measure) {
             return Err(SplitError {
                 from: Position::item(from),
@@ -232,6 +253,15 @@ pub fn split(
         out.push(part(batch, s, e));
     }
     Ok(out)
+}
+
+/// Whether a request counts against a profile's bound on queries: Salesforce counts its
+/// `query`, `queryAll` and sObject Collections subrequests, not every GET.
+pub(crate) fn is_query(op: &SubRequest) -> bool {
+    let path = op.target.split('?').next().unwrap_or("");
+    ["/query", "/queryAll", "/composite/sobjects"]
+        .iter()
+        .any(|q| path.ends_with(q) || path.contains(&format!("{q}/")))
 }
 
 /// Items `from` to `to` as a batch of their own, with the batch's options and members.

@@ -2,6 +2,7 @@
 //! batch holds exactly the throttled requests and their dependents.
 
 use std::collections::{BTreeSet, HashMap};
+use std::convert::Infallible;
 use std::time::SystemTime;
 
 use batchwire_client::{Profile, RetryOptions, correlate, retry, split};
@@ -77,7 +78,7 @@ proptest! {
         max in 1usize..8,
     ) {
         let profile = Profile::odata().with_max_operations(max);
-        match split(&batch, &profile, |_| 0) {
+        match split(&batch, &profile, |_| Ok::<_, Infallible>(0)) {
             Ok(parts) => {
                 // Every item once, in order: the parts put back together are the batch.
                 let items: Vec<Item<SubRequest>> =
@@ -168,7 +169,10 @@ fn a_chain_too_large_for_the_profile_is_named() {
             .with_id("c")
             .with_dependency("b"),
     );
-    let err = split(&batch, &Profile::odata().with_max_operations(2), |_| 0).unwrap_err();
+    let err = split(&batch, &Profile::odata().with_max_operations(2), |_| {
+        Ok::<_, Infallible>(0)
+    })
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "items 1 to 3: 3 operations that must go together, where odata takes at most 2"
@@ -184,7 +188,7 @@ fn split_by_bytes_and_by_method() {
     }
     // Azure: one kind of operation per batch.
     let azure: Profile = "azure-blob".parse().unwrap();
-    let parts = split(&batch, &azure, |_| 0).unwrap();
+    let parts = split(&batch, &azure, |_| Ok::<_, Infallible>(0)).unwrap();
     assert_eq!(
         parts
             .iter()
@@ -194,7 +198,10 @@ fn split_by_bytes_and_by_method() {
     );
     // By size: 10 bytes an operation, 25 at most.
     let small = Profile::odata().with_max_bytes(25);
-    let parts = split(&batch, &small, |b| 10 * b.operation_count()).unwrap();
+    let parts = split(&batch, &small, |b| {
+        Ok::<_, Infallible>(10 * b.operation_count())
+    })
+    .unwrap();
     assert_eq!(
         parts
             .iter()

@@ -59,7 +59,11 @@ fn run(
         println!("batch {}", n + 1);
         for o in &correlation.outcomes {
             let status = o.response.map_or(0, |r| r.status.as_u16());
-            println!("  {:<6}{:<18}{status}", o.position.to_string(), o.outcome.name());
+            println!(
+                "  {:<6}{:<18}{status}",
+                o.position.to_string(),
+                o.outcome.name()
+            );
         }
     }
     Ok(all)

@@ -105,7 +105,7 @@ use bytes::Bytes;
 #[cfg(feature = "reqwest")]
 mod send;
 #[cfg(feature = "reqwest")]
-pub use send::{Exchanged, SendError, SendOptions, send};
+pub use send::{Exchanged, SendError, SendFailure, SendOptions, send};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(all(doctest, feature = "multipart", feature = "json"))]

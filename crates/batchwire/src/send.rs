@@ -8,8 +8,9 @@ use batchwire_client::{Correlation, Profile, RetryOptions, SplitError, correlate
 use batchwire_multipart::{Event, Status, StreamDecoder};
 
 use crate::{
-    AtomicGroup, BatchMessage, BatchRequest, BatchResponse, DecodeOptions, Format, MessageKind,
-    ParseError, SubResponse, WriteError, WriteOptions,
+    AtomicGroup, BatchMessage, BatchRequest, BatchResponse, DecodeOptions, Format, Item, LossKind,
+    MessageKind, ParseError, Position, SubResponse, Tolerance, WriteError, WriteOptions,
+    WriteReport,
 };
 
 /// How to send a batch.
@@ -45,10 +46,21 @@ impl SendOptions {
         }
     }
 
-    /// These options with batches split to `profile`'s limits (and written in its format).
+    /// These options with batches split to `profile`'s limits, and written in its format
+    /// (an OData multipart format keeps its version: the `odata` profile is V4's only by
+    /// default).
     #[must_use]
     pub fn with_profile(mut self, profile: Profile) -> SendOptions {
-        self.format = profile.format;
+        let keeps_version = matches!(
+            (self.format, profile.format),
+            (
+                Format::Multipart(crate::Dialect::OdataV2 | crate::Dialect::OdataV3),
+                Format::Multipart(crate::Dialect::OdataV4)
+            )
+        );
+        if !keeps_version {
+            self.format = profile.format;
+        }
         self.profile = Some(profile);
         self
     }
@@ -64,10 +76,15 @@ impl SendOptions {
 /// One batch sent and the answer that came back.
 #[derive(Clone, Debug)]
 pub struct Exchanged {
-    /// The batch sent.
+    /// The batch sent, with the ids its writer gave the requests that had none (the answers
+    /// name them so).
     pub sent: BatchRequest,
+    /// Where each request of `sent` was in the batch given to [`send`], in order.
+    pub positions: Vec<Position>,
     /// The answer.
     pub answer: BatchResponse,
+    /// What reading the answer tolerated.
+    pub tolerated: Vec<Tolerance>,
     /// Its format.
     pub format: Format,
     /// When the answer came (for `Retry-After` dates).
@@ -80,6 +97,28 @@ impl Exchanged {
         correlate(&self.sent, &self.answer, self.format, self.at)
     }
 }
+
+/// Why sending stopped, and the exchanges done before: those batches ran on the service.
+#[derive(Debug)]
+pub struct SendFailure {
+    /// The batches sent and answered before the failure.
+    pub done: Vec<Exchanged>,
+    /// What went wrong.
+    pub error: SendError,
+}
+
+impl fmt::Display for SendFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (after {} batches answered)",
+            self.error,
+            self.done.len()
+        )
+    }
+}
+
+impl std::error::Error for SendFailure {}
 
 /// Why a batch could not be sent or its answer read.
 #[non_exhaustive]
@@ -121,35 +160,56 @@ impl fmt::Display for SendError {
 impl std::error::Error for SendError {}
 
 /// Sends `batch` to `url` with `client` (a POST, with the format's envelope headers), reads
-/// the answer — a multipart answer as it arrives — and returns every exchange: one per batch
-/// when the options split it to a profile, and one more per retry of what was throttled.
-/// What happened to each request is [`Exchanged::correlation`].
+/// the answer — a multipart answer as it arrives — and returns every exchange in the order
+/// sent: one per batch when the options split it to a profile, each followed by its retries
+/// of what was throttled. What happened to each request is [`Exchanged::correlation`];
+/// [`Exchanged::positions`] says where each request was in `batch`.
 ///
 /// The client is yours: its TLS stack, timeouts, credentials (add them as default headers).
 ///
 /// # Errors
 ///
-/// A [`SendError`]: the batch cannot be written or split, the service cannot be reached,
-/// it refuses the whole batch (a status other than 2xx), or its answer is not a batch.
+/// A [`SendFailure`]: the batch cannot be written or split, the service cannot be reached,
+/// it refuses the whole batch (a status other than 2xx), or its answer is not a batch; with
+/// the exchanges done before, which ran on the service.
 pub async fn send(
     client: &reqwest::Client,
     url: &str,
     batch: &BatchRequest,
     options: &SendOptions,
-) -> Result<Vec<Exchanged>, SendError> {
+) -> Result<Vec<Exchanged>, SendFailure> {
+    let mut exchanges = Vec::new();
     let parts = match &options.profile {
         Some(profile) => split(batch, profile, |b| {
-            crate::encode(b, options.format, &options.write).map_or(usize::MAX, |w| w.body.len())
+            crate::encode(b, options.format, &options.write).map(|w| w.body.len())
         })
-        .map_err(SendError::Split)?,
+        .map_err(|e| SendFailure {
+            done: Vec::new(),
+            error: SendError::Split(e),
+        })?,
         None => vec![batch.clone()],
     };
-    let mut exchanges = Vec::new();
+    let mut first_item = 0;
     for part in parts {
-        let mut next = Some(part);
+        let positions: Vec<Position> = Position::of_operations(&part)
+            .map(|p| Position {
+                item: first_item + p.item,
+                member: p.member,
+            })
+            .collect();
+        first_item += part.items.len();
+        let mut next = Some((part, positions));
         let mut attempts = 0;
-        while let Some(sent) = next.take() {
-            let exchange = send_one(client, url, sent, options).await?;
+        while let Some((sent, positions)) = next.take() {
+            let exchange = match send_one(client, url, sent, positions, options).await {
+                Ok(exchange) => exchange,
+                Err(error) => {
+                    return Err(SendFailure {
+                        done: exchanges,
+                        error,
+                    });
+                }
+            };
             let again = retry(
                 &exchange.sent,
                 &exchange.correlation(),
@@ -161,7 +221,13 @@ pub async fn send(
             {
                 tokio::time::sleep(again.delay).await;
                 attempts += 1;
-                next = Some(again.batch);
+                let index = |p: &Position| {
+                    Position::of_operations(&exchange.sent)
+                        .position(|q| q == *p)
+                        .and_then(|k| exchange.positions.get(k).copied())
+                };
+                let positions = again.positions.iter().filter_map(index).collect();
+                next = Some((again.batch, positions));
             }
             exchanges.push(exchange);
         }
@@ -169,13 +235,34 @@ pub async fn send(
     Ok(exchanges)
 }
 
+/// The batch as written: the ids the writer gave requests that had none (it reports each)
+/// put in, so that the answers, which name them, pair with their requests.
+fn with_written_ids(mut batch: BatchRequest, report: &WriteReport) -> BatchRequest {
+    for loss in report {
+        let (Some(position), LossKind::IdInvented { id }) = (loss.position, &loss.kind) else {
+            continue;
+        };
+        let op = match (batch.items.get_mut(position.item), position.member) {
+            (Some(Item::Operation(op)), None) => Some(op),
+            (Some(Item::Group(group)), Some(m)) => group.operations.get_mut(m),
+            _ => None,
+        };
+        if let Some(op) = op {
+            op.id = Some(id.clone());
+        }
+    }
+    batch
+}
+
 async fn send_one(
     client: &reqwest::Client,
     url: &str,
     sent: BatchRequest,
+    positions: Vec<Position>,
     options: &SendOptions,
 ) -> Result<Exchanged, SendError> {
     let written = crate::encode(&sent, options.format, &options.write).map_err(SendError::Write)?;
+    let sent = with_written_ids(sent, &written.report);
     let mut response = client
         .post(url)
         .headers(written.headers)
@@ -196,6 +283,7 @@ async fn send_one(
         .get(http::header::CONTENT_TYPE)
         .map(|v| v.as_bytes().to_vec());
     let read = options.read.clone().with_kind(MessageKind::Response);
+    let tolerated;
     let answer = if options.format.is_multipart() {
         let read = match options.format {
             Format::Multipart(dialect) => read.with_dialect(dialect),
@@ -213,11 +301,13 @@ async fn send_one(
                 break;
             }
         }
+        tolerated = decoder.tolerated().to_vec();
         collector.batch
     } else {
         let body = response.bytes().await.map_err(SendError::Http)?;
         let decoded = crate::decode(Some(options.format), content_type.as_deref(), &body, &read)
             .map_err(SendError::Read)?;
+        tolerated = decoded.tolerated;
         match decoded.message {
             BatchMessage::Response(batch) => batch,
             // Invariant: the kind was required, so the reader refused requests.
@@ -226,7 +316,9 @@ async fn send_one(
     };
     Ok(Exchanged {
         sent,
+        positions,
         answer,
+        tolerated,
         format: options.format,
         at: SystemTime::now(),
     })

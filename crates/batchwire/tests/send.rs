@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use batchwire::client::{Outcome, Profile};
-use batchwire::{BatchRequest, Dialect, Format, SendOptions, SubRequest, send};
+use batchwire::{
+    BatchRequest, Dialect, Format, JsonFormat, Position, SendOptions, SubRequest, send,
+};
 use http::Method;
 
 /// A server on loopback that answers its POSTs with `answers` in turn (content type and
@@ -96,7 +98,7 @@ fn split_to_graph_limits_and_retry_what_was_throttled() {
     ];
     let (url, received) = serve(answers);
     let graph: Profile = "msgraph".parse().unwrap();
-    let options = SendOptions::new(Format::Json(batchwire::JsonFormat::MsGraph))
+    let options = SendOptions::new(Format::Json(JsonFormat::MsGraph))
         .with_profile(graph)
         .with_retries(1);
     let exchanges = block_on(send(&reqwest::Client::new(), &url, &batch, &options)).unwrap();
@@ -111,6 +113,9 @@ fn split_to_graph_limits_and_retry_what_was_throttled() {
     assert_eq!(throttled, ["7"]);
     assert!(exchanges[1].correlation().all_succeeded());
     assert!(exchanges[2].correlation().all_succeeded());
+    // Positions in the batch given: the retried seventh request, then the second part.
+    assert_eq!(exchanges[1].positions, [Position::item(6)]);
+    assert_eq!(exchanges[2].positions[0], Position::item(20));
     let received = received.lock().unwrap();
     assert_eq!(
         received[1],
@@ -136,4 +141,23 @@ fn a_multipart_answer_is_read_as_it_arrives() {
         .collect();
     assert_eq!(outcomes, ["succeeded", "failed"]);
     assert!(received.lock().unwrap()[0].contains("GET Customers(9) HTTP/1.1\r\n"));
+}
+
+#[test]
+fn requests_without_ids_pair_with_the_ids_the_writer_gave_them() {
+    let mut batch = BatchRequest::new();
+    batch.push(SubRequest::new(Method::GET, "/a"));
+    batch.push(SubRequest::new(Method::GET, "/b"));
+    // The answers name the ids OData JSON's writer gave, in another order.
+    let answer = r#"{"responses":[{"id":"2","status":404},{"id":"1","status":200}]}"#;
+    let (url, _) = serve(vec![("application/json", answer.to_owned())]);
+    let options = SendOptions::new(Format::Json(JsonFormat::OdataJson));
+    let exchanges = block_on(send(&reqwest::Client::new(), &url, &batch, &options)).unwrap();
+    let outcomes: Vec<&str> = exchanges[0]
+        .correlation()
+        .outcomes
+        .iter()
+        .map(|o| o.outcome.name())
+        .collect();
+    assert_eq!(outcomes, ["succeeded", "failed"]);
 }
