@@ -199,7 +199,9 @@ impl Profile {
         }
         let first_method = batch.operations().next().map(|op| op.method.clone());
         for (position, op) in Position::of_operations(batch).zip(batch.operations()) {
-            if self.relative_urls && (op.target.contains("://") || op.target.starts_with("//")) {
+            if self.relative_urls
+                && (batchwire_core::is_absolute_url(&op.target) || op.target.starts_with("//"))
+            {
                 say(
                     Some(position),
                     format!(

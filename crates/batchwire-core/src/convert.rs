@@ -1,7 +1,8 @@
 //! Conversions between the model and `http::Request<Bytes>` / `http::Response<Bytes>`.
 //!
-//! `http::HeaderName` lowercases names, so a conversion to `http` keeps every header but not
-//! its spelling; that is the only thing it loses. What `http` has no field for travels in
+//! `http::HeaderName` lowercases names, and `http::HeaderMap` keeps the values of one name in
+//! order but not the order between names, so a conversion to `http` keeps every header but not
+//! its spelling nor that order. What `http` has no field for travels in
 //! the message's extensions, and comes back when the message is converted to the model:
 //!
 //! | model | extension |
@@ -128,7 +129,7 @@ impl SubRequest {
     pub fn into_http_request_with_base(self, base: &Uri) -> Result<Request<Bytes>, ConvertError> {
         unresolved(&self.target)?;
         let target = &self.target;
-        let resolved = if target.contains("://") {
+        let resolved = if crate::is_absolute_url(target) {
             target.clone()
         } else {
             let mut out = String::new();
@@ -200,7 +201,7 @@ impl TryFrom<SubRequest> for Request<Bytes> {
         unresolved(&request.target)?;
         // `http::Uri` would read `Customers(1)` as an authority; only absolute URLs and
         // absolute paths stand on their own.
-        let standalone = request.target.contains("://") || request.target.starts_with('/');
+        let standalone = crate::is_absolute_url(&request.target) || request.target.starts_with('/');
         let parsed = if standalone {
             request.target.parse::<Uri>().ok()
         } else {

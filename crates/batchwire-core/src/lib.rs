@@ -68,7 +68,7 @@ pub use model::{
     MessageRef, SubRequest, SubResponse,
 };
 pub use options::{DecodeOptions, Decoded, WriteOptions};
-pub use reference::{odata_reference, odata_system_resource};
+pub use reference::{is_absolute_url, odata_reference, odata_system_resource};
 pub use report::{
     InvalidPosition, Loss, LossKind, Position, WriteError, WriteErrorKind, WriteReport, Written,
 };

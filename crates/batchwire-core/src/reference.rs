@@ -1,6 +1,7 @@
-//! The OData `$<id>` reference: a request target that starts with the result of an earlier
-//! request of the batch (OData 4.01 part 1, 11.7.3.1; [MS-ODATA] 2.2.7.6.1). One parser,
-//! used by the readers, the writers and the conversions of every format.
+//! What a request target says: the OData `$<id>` reference to the result of an earlier
+//! request of the batch (OData 4.01 part 1, 11.7.3.1; [MS-ODATA] 2.2.7.6.1), and whether it is
+//! an absolute URL. One parser each, used by the readers, the writers, the conversions and the
+//! client of every format.
 
 /// The id an OData target refers to: the name after a leading `$`, up to the path (`/`),
 /// query (`?`), fragment (`#`) or key (`(`) that follows it; `None` when the target does not
@@ -63,4 +64,27 @@ pub fn odata_system_resource(name: &str) -> bool {
     SYSTEM_RESOURCES
         .iter()
         .any(|r| r.eq_ignore_ascii_case(name))
+}
+
+/// Whether a request target is an absolute URL (`https://host/path`): a scheme (a letter,
+/// then letters, digits, `+`, `-` or `.`) and `://` before any `/`, `?` or `#`. A relative
+/// target that holds a URL in its query (`Links?$filter=url eq 'http://a'`) is not one.
+///
+/// # Examples
+///
+/// ```
+/// use batchwire_core::is_absolute_url;
+///
+/// assert!(is_absolute_url("https://graph.microsoft.com/v1.0/me"));
+/// assert!(!is_absolute_url("Links?$filter=url eq 'http://a'"));
+/// assert!(!is_absolute_url("/me"));
+/// assert!(!is_absolute_url("://x"));
+/// ```
+pub fn is_absolute_url(target: &str) -> bool {
+    let Some((scheme, _)) = target.split_once("://") else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }

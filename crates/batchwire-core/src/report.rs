@@ -65,9 +65,11 @@ impl Position {
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.item + 1)?;
+        // Counted from 1, in u128 so that no index overflows.
+        let one_based = |index: usize| u128::try_from(index).map_or(0, |i| i + 1);
+        write!(f, "{}", one_based(self.item))?;
         if let Some(member) = self.member {
-            write!(f, ".{}", member + 1)?;
+            write!(f, ".{}", one_based(member))?;
         }
         Ok(())
     }
@@ -123,20 +125,6 @@ pub enum WriteErrorKind {
     BufferTooSmall,
     /// A `$n` reference that names no earlier Content-ID in its scope.
     DanglingReference,
-    /// A body the format can only carry as JSON or text that is neither (bytes that are not
-    /// UTF-8 where a string is needed).
-    InvalidBody,
-    /// A header name or value, an id or a target that is not UTF-8 text where the format
-    /// needs text, or a method the format does not allow (`MERGE` in OData JSON, `HEAD` in
-    /// Salesforce Composite).
-    InvalidValue,
-    /// An operation without the id the format requires, with id invention turned off.
-    MissingId,
-    /// More operations than the format allows.
-    TooManyOperations,
-    /// Requests for a format that only has responses (sObject Tree and Collections), or an
-    /// extra member whose value is not JSON.
-    Unsupported,
     /// The same Content-ID twice in one atomic group.
     DuplicateContentId,
     /// A batch or an atomic group without operations; RFC 2046 wants at least one body part.
@@ -145,6 +133,9 @@ pub enum WriteErrorKind {
     EmptyMultipart,
     /// A `$n` reference to the operation itself or to a later one.
     ForwardReference,
+    /// A body the format can only carry as JSON or text that is neither (bytes that are not
+    /// UTF-8 where a string is needed).
+    InvalidBody,
     /// A boundary the caller chose that RFC 2046 does not allow, or a changeset boundary that
     /// clashes with the batch boundary.
     InvalidBoundary,
@@ -156,11 +147,22 @@ pub enum WriteErrorKind {
     /// A request target that is empty or holds control characters (spaces and characters
     /// beyond ASCII are percent-encoded, and reported, by the multipart writer).
     InvalidTarget,
+    /// A header name or value, an id or a target that is not UTF-8 text where the format
+    /// needs text, or a method the format does not allow (`MERGE` in OData JSON, `HEAD` in
+    /// Salesforce Composite).
+    InvalidValue,
     /// A query (GET, HEAD) in an atomic group, or, in OData V2/V3, a request that changes
     /// data outside one: a strict reader would refuse the batch.
     MisplacedOperation,
+    /// An operation without the id the format requires, with id invention turned off.
+    MissingId,
     /// An atomic group in a format or dialect that has none.
     NestingUnsupported,
+    /// More operations than the format allows.
+    TooManyOperations,
+    /// Requests for a format that only has responses (sObject Tree and Collections), or an
+    /// extra member whose value is not JSON.
+    Unsupported,
 }
 
 /// A batch that cannot be written as asked, with where the fault is.

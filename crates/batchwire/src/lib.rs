@@ -74,7 +74,8 @@
 //! | `reqwest` | no | `send`: a batch sent with `reqwest`, split to a profile, the answer read as it arrives, what was throttled sent again |
 //!
 //! Each is optional: with `default-features = false, features = ["json"]` the multipart
-//! crate is not compiled, and the reverse; [`decode`] and [`encode`] then refuse the
+//! crate is not compiled, and the reverse (`client` needs the JSON crate for the reference
+//! parsers and error bodies); [`decode`] and [`encode`] then refuse the
 //! formats of the codec left out, with an error that says so.
 //!
 //! # Why this crate
