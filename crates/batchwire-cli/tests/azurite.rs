@@ -20,15 +20,12 @@
 //! The emulator needs node >= 20 and npm with the npm registry, so the test runs only when
 //! `BATCHWIRE_INTEROP=1`; otherwise it prints a notice and passes.
 
+mod support;
+
 use std::fmt::Write as _;
-use std::fs::{self, File};
-use std::io::{self, Write as _};
-use std::net::TcpListener;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::{Server, say};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -40,8 +37,6 @@ use hmac::{Hmac, KeyInit as _, Mac as _};
 use http::Method;
 use sha2::Sha256;
 
-/// The variable that turns the test on.
-const SWITCH: &str = "BATCHWIRE_INTEROP";
 /// Azurite's well-known development account and its key (documented by Azurite, and the same
 /// in every installation).
 const ACCOUNT: &str = "devstoreaccount1";
@@ -53,21 +48,35 @@ const ACCOUNT_KEY: &str =
 const API_VERSION: &str = "2025-01-05";
 /// The format of every batch here.
 const FORMAT: Format = Format::Multipart(Dialect::Azure);
-/// How long the emulator may take to answer.
-const START_TIMEOUT: Duration = Duration::from_mins(1);
 
 #[test]
 fn azurite_runs_the_blob_batches_batchwire_writes() {
-    if std::env::var_os(SWITCH).is_none_or(|v| v != "1") {
-        say(&format!(
-            "interop: skipped; set {SWITCH}=1 to run the blob batches against Azurite on \
-             loopback (needs node >= 20 and npm)"
-        ));
+    if !support::enabled("the blob batches against Azurite") {
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop");
-    install(&dir);
-    let server = Server::start(&dir);
+    let dir = support::interop_dir();
+    let server = Server::start(
+        "Azurite",
+        &dir,
+        &[
+            "azurite.js",
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            "{port}",
+            // Nothing on disk: a fresh account on every start.
+            "--inMemoryPersistence",
+            "--extentMemoryLimit",
+            "64",
+            // No telemetry, which would reach for the network.
+            "--disableTelemetry",
+            // No access log on standard output; the debug log goes to its own file.
+            "--silent",
+            "--debug",
+            "{log}",
+        ],
+        |port| Storage::new(port).answers(),
+    );
     let storage = Storage::new(server.port);
 
     let cases: [Case; 2] = [
@@ -417,115 +426,6 @@ fn http_dates_are_imf_fixdates() {
 // ------------------------------------------------------------------------------------------
 // The emulator and the HTTP client.
 
-/// Installs the node packages of `interop/` unless they are current (see `interop/setup.js`).
-fn install(dir: &Path) {
-    let status = Command::new("node")
-        .arg("setup.js")
-        .current_dir(dir)
-        .status()
-        .unwrap_or_else(|e| panic!("{SWITCH}=1 but node does not run: {e}"));
-    assert!(status.success(), "node setup.js failed: {status}");
-}
-
-/// Azurite's blob service, run as a child process and stopped by its PID when dropped, so
-/// also when a case panics.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts the blob service on a free port of 127.0.0.1, storing in memory, and waits until
-    /// it answers.
-    fn start(dir: &Path) -> Server {
-        // The port is free when asked for, but another process may take it before node
-        // binds it; the service then exits with EADDRINUSE, and another port is tried.
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            if let Some(server) = Server::try_start(dir, port) {
-                return server;
-            }
-        }
-        panic!("no free port for the emulator after 3 tries");
-    }
-
-    fn try_start(dir: &Path, port: u16) -> Option<Server> {
-        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let log = tmp.join(format!("azurite-{port}.log"));
-        let debug_log = log.with_extension("debug.log");
-        let out = File::create(&log).expect("a log file");
-        let started = Instant::now();
-        let child = Command::new("node")
-            .arg("azurite.js")
-            .args(["--blobHost", "127.0.0.1", "--blobPort"])
-            .arg(port.to_string())
-            .args([
-                // Nothing on disk: a fresh account on every start.
-                "--inMemoryPersistence",
-                "--extentMemoryLimit",
-                "64",
-                // No telemetry, which would reach for the network.
-                "--disableTelemetry",
-                // No access log on standard output; the debug log goes to its own file.
-                "--silent",
-                "--debug",
-            ])
-            .arg(&debug_log)
-            .current_dir(dir)
-            // The service exits when this pipe closes: with the test process, however it ends.
-            .env("BATCHWIRE_INTEROP_STDIN_LIFELINE", "1")
-            .stdin(Stdio::piped())
-            .stdout(out.try_clone().expect("a log file"))
-            .stderr(out)
-            .spawn()
-            .expect("node starts");
-        let mut server = Server { child, port, log };
-        say(&format!(
-            "interop: Azurite starting on 127.0.0.1:{port}, pid {}, log {}",
-            server.child.id(),
-            server.log.display()
-        ));
-        let storage = Storage::new(port);
-        loop {
-            if let Some(status) = server.child.try_wait().expect("the emulator's status") {
-                let log = fs::read_to_string(&server.log).unwrap_or_default();
-                if log.contains("EADDRINUSE") {
-                    return None;
-                }
-                panic!("the emulator exited ({status}) while starting:\n{log}");
-            }
-            if storage.answers() {
-                say(&format!(
-                    "interop: Azurite ready in {} ms",
-                    started.elapsed().as_millis()
-                ));
-                return Some(server);
-            }
-            assert!(
-                started.elapsed() < START_TIMEOUT,
-                "the emulator does not answer after {START_TIMEOUT:?}; its log is {}",
-                server.log.display()
-            );
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let pid = self.child.id();
-        // `Child::kill` signals this PID and no other; it fails only when the process was
-        // already reaped, which `try_wait` above does when it has exited.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        say(&format!("interop: Azurite stopped (pid {pid})"));
-    }
-}
-
 /// A plain HTTP/1.1 client for the blob service, which signs every request.
 struct Storage {
     agent: ureq::Agent,
@@ -708,9 +608,4 @@ impl Storage {
         assert!(tolerated.is_empty(), "{tolerated:?}");
         outcomes(&sent, &answer)
     }
-}
-
-/// Prints a line past the test harness's capture, so that it shows without `--nocapture`.
-fn say(line: &str) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
 }

@@ -11,16 +11,15 @@
 //! `BATCHWIRE_INTEROP=1`; otherwise it prints a notice and passes. It lives in the command's
 //! package because only there can a test run the `batchwire` binary.
 
+mod support;
+
 use std::cell::Cell;
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Write as _};
-use std::net::TcpListener;
+use std::io::Write as _;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::thread;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
+use support::{Server, say};
 
 use batchwire::client::{Outcome as ClientOutcome, correlate};
 use batchwire::json::{self, JsonFormat};
@@ -33,27 +32,31 @@ use bytes::Bytes;
 use http::Method;
 use serde_json::{Value, json};
 
-/// The variable that turns the test on.
-const SWITCH: &str = "BATCHWIRE_INTEROP";
 /// The OData V4 service root.
 const V4: &str = "/odata/v4/interop/";
 /// The OData V2 service root (the adapter in front of V4).
 const V2: &str = "/odata/v2/interop/";
-/// How long the server may take to answer on both service roots.
-const START_TIMEOUT: Duration = Duration::from_mins(1);
 
 #[test]
 fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
-    if std::env::var_os(SWITCH).is_none_or(|v| v != "1") {
-        say(&format!(
-            "interop: skipped; set {SWITCH}=1 to run the batches against SAP CAP on loopback \
-             (needs node >= 20 and npm)"
-        ));
+    if !support::enabled("the batches against SAP CAP") {
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop");
-    install(&dir);
-    let server = Server::start(&dir);
+    let dir = support::interop_dir();
+    let server = Server::start(
+        "CAP",
+        &dir,
+        &[
+            "node_modules/@sap/cds/bin/serve.js",
+            "--in-memory",
+            "--port",
+            "{port}",
+        ],
+        |port| {
+            let cap = Cap::new(port);
+            cap.answers(V4) && cap.answers(V2)
+        },
+    );
     let cap = Cap::new(server.port);
 
     let cases: [Case; 6] = [
@@ -680,107 +683,6 @@ fn check_body(response: &SubResponse) {
 // ------------------------------------------------------------------------------------------
 // The server and the HTTP client.
 
-/// Installs the node packages of `interop/` unless they are current (see `interop/setup.js`).
-fn install(dir: &Path) {
-    let status = Command::new("node")
-        .arg("setup.js")
-        .current_dir(dir)
-        .status()
-        .unwrap_or_else(|e| panic!("{SWITCH}=1 but node does not run: {e}"));
-    assert!(status.success(), "node setup.js failed: {status}");
-}
-
-/// The CAP server, run as a child process and stopped by its PID when dropped, so also when
-/// a case panics.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts the server on a free port of 127.0.0.1 and waits until both service roots
-    /// answer.
-    fn start(dir: &Path) -> Server {
-        // The port is free when asked for, but another process may take it before node
-        // binds it; the server then exits with EADDRINUSE, and another port is tried.
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            if let Some(server) = Server::try_start(dir, port) {
-                return server;
-            }
-        }
-        panic!("no free port for the server after 3 tries");
-    }
-
-    fn try_start(dir: &Path, port: u16) -> Option<Server> {
-        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cap-{port}.log"));
-        let out = File::create(&log).expect("a log file");
-        let started = Instant::now();
-        let child = Command::new("node")
-            .args([
-                "node_modules/@sap/cds/bin/serve.js",
-                "--in-memory",
-                "--port",
-            ])
-            .arg(port.to_string())
-            .current_dir(dir)
-            // CAP's development profile mocks authentication; production would want
-            // credentials.
-            .env_remove("NODE_ENV")
-            // The server exits when this pipe closes: with the test process, however it ends.
-            .env("BATCHWIRE_INTEROP_STDIN_LIFELINE", "1")
-            .stdin(Stdio::piped())
-            .stdout(out.try_clone().expect("a log file"))
-            .stderr(out)
-            .spawn()
-            .expect("node starts");
-        let mut server = Server { child, port, log };
-        say(&format!(
-            "interop: CAP starting on 127.0.0.1:{port}, pid {}, log {}",
-            server.child.id(),
-            server.log.display()
-        ));
-        let cap = Cap::new(port);
-        loop {
-            if let Some(status) = server.child.try_wait().expect("the server's status") {
-                let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-                if log.contains("EADDRINUSE") {
-                    return None;
-                }
-                panic!("the server exited ({status}) while starting:\n{log}");
-            }
-            if cap.answers(V4) && cap.answers(V2) {
-                say(&format!(
-                    "interop: CAP ready in {} ms",
-                    started.elapsed().as_millis()
-                ));
-                return Some(server);
-            }
-            assert!(
-                started.elapsed() < START_TIMEOUT,
-                "the server does not answer after {START_TIMEOUT:?}; its log is {}",
-                server.log.display()
-            );
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let pid = self.child.id();
-        // `Child::kill` signals this PID and no other; it fails only when the process was
-        // already reaped, which `try_wait` above does when it has exited.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        say(&format!("interop: CAP stopped (pid {pid})"));
-    }
-}
-
 /// A plain HTTP/1.1 client for the server.
 struct Cap {
     agent: ureq::Agent,
@@ -899,9 +801,4 @@ fn note<T: fmt::Display>(writer: &str, items: impl Iterator<Item = T>) {
     if !items.is_empty() {
         say(&format!("interop:         {writer}: {}", items.join("; ")));
     }
-}
-
-/// Prints a line past the test harness's capture, so that it shows without `--nocapture`.
-fn say(line: &str) {
-    let _ = writeln!(io::stderr().lock(), "{line}");
 }
