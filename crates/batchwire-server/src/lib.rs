@@ -9,6 +9,9 @@
 //! the format and the batch say, and runs independent operations concurrently with the result
 //! of a run one by one.
 //!
+//! With the `axum` feature, the `axum` module makes a `$batch` route a few lines: an
+//! extractor for an incoming batch in any format, and an answer that writes itself back in it.
+//!
 //! # Example
 //!
 //! ```
@@ -42,6 +45,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod execute;
 mod resolve;
 
