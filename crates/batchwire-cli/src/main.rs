@@ -7,6 +7,7 @@
 //! batchwire correlate REQUEST RESPONSE [--format F] [--request-content-type CT] [--response-content-type CT] [--json]
 //! batchwire split FILE --profile P [--max-ops N] [--max-bytes N] --out-dir DIR [--content-type CT]
 //! batchwire retry REQUEST RESPONSE [--format F] [--request-content-type CT] [--response-content-type CT]
+//! batchwire serve --demo [--listen ADDR]
 //! ```
 //!
 //! `inspect --json` prints the document described in `docs/inspect-json.md`, whose shape is
@@ -16,6 +17,7 @@
 
 mod client;
 mod render;
+mod serve;
 
 use std::io::{self, Read as _, Write};
 use std::path::PathBuf;
@@ -82,6 +84,10 @@ enum Command {
     /// format, and `retry after N s` on standard error. Exit 0, or 3 when there is nothing to
     /// send again.
     Retry(client::CorrelateArgs),
+    /// Serve a `$batch` endpoint of every format on HTTP: with --demo, in front of an
+    /// in-memory JSON document store, the mock server a client developer points their code
+    /// at. Prints its address and serves until stopped; one line per batch on standard error.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Debug, Args)]
@@ -211,6 +217,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         Command::Correlate(args) => client::run(args),
         Command::Split(args) => client::run_split(args),
         Command::Retry(args) => client::run_retry(args),
+        Command::Serve(args) => serve::run(args),
     }
 }
 

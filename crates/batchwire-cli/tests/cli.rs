@@ -691,3 +691,82 @@ fn retry_writes_the_batch_to_send_again_and_when() {
     );
     assert_eq!(nothing.status.code(), Some(3));
 }
+
+#[test]
+fn serve_demo_runs_batches_of_every_format_against_its_store() {
+    use std::io::{BufRead as _, BufReader};
+
+    // Stopped by its PID whatever the assertions do.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_batchwire"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _stop = Stop(child);
+    let origin = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let post = |path: &str, content_type: &str, body: &str| {
+        let mut response = agent
+            .post(format!("{origin}{path}"))
+            .header("Content-Type", content_type)
+            .send(body)
+            .unwrap();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (content_type, response.body_mut().read_to_string().unwrap())
+    };
+    // Graph: a create, a read that depends on it, a refused create and what depends on it.
+    let (ct, body) = post(
+        "/v1.0/$batch",
+        "application/json",
+        r#"{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":{"name":"Ada"}},{"id":"2","method":"GET","url":"/users/1","dependsOn":["1"]},{"id":"3","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":{"fail":true}},{"id":"4","method":"GET","url":"/users/1","dependsOn":["3"]}]}"#,
+    );
+    assert_eq!(ct, "application/json");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let statuses: Vec<u64> = doc["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [201, 200, 400, 424]);
+    // OData V4 multipart: a changeset whose second member uses `$1`; the store shows both.
+    let (ct, body) = post(
+        "/odata/$batch",
+        "multipart/mixed; boundary=b",
+        "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nPOST Customers HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"name\":\"x\"}\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nPOST $1/Orders HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"n\":1}\r\n--c--\r\n--b--\r\n",
+    );
+    assert!(ct.starts_with("multipart/mixed; boundary="), "{ct}");
+    assert_eq!(body.matches("HTTP/1.1 201 Created").count(), 2, "{body}");
+    let mut orders = agent
+        .get(format!("{origin}/odata/Customers(2)/Orders"))
+        .call()
+        .unwrap();
+    let orders: Value = serde_json::from_str(&orders.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(orders["value"][0]["n"], 1);
+    // A body that is not a batch: 400 with the located error.
+    let (_, body) = post("/v1.0/$batch", "text/html", "<html>");
+    assert!(body.starts_with("expected a multipart batch"), "{body}");
+}

@@ -1,0 +1,495 @@
+//! `batchwire serve --demo`: an in-memory JSON document store behind a batch endpoint of every
+//! format, the mock server a client developer points their code at.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request as AxumRequest, State};
+use axum::response::{IntoResponse, Response as AxumResponse};
+use axum::routing::post;
+use batchwire::client::{Outcome, correlate};
+use batchwire::{Dialect, Format, JsonFormat};
+use batchwire_server::axum::{BatchAnswer, IncomingBatch};
+use batchwire_server::{ExecuteOptions, Handler, execute};
+use bytes::Bytes;
+use clap::Args;
+use http::{Method, Request, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// The arguments of `batchwire serve`.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Serve an in-memory JSON document store behind a batch endpoint of every format.
+    #[arg(long, required = true)]
+    demo: bool,
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+}
+
+/// The store: JSON records by path, with a snapshot while a group runs.
+#[derive(Debug, Default)]
+struct Store {
+    records: Mutex<BTreeMap<String, Value>>,
+    snapshot: Mutex<Option<BTreeMap<String, Value>>>,
+    next: Mutex<u64>,
+}
+
+/// The state every route shares: the store, and one batch at a time (a group's rollback
+/// restores a snapshot of the whole store).
+#[derive(Debug, Default)]
+struct Demo {
+    store: Store,
+    one_batch: tokio::sync::Mutex<()>,
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        "application/json".parse().expect("a header value"),
+    );
+    response
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response<Bytes> {
+    json_response(
+        status,
+        &json!({"error": {"code": code, "message": message}}),
+    )
+}
+
+/// `/c(7)/d` is `/c/7/d`: an OData key in any segment is one more segment; no trailing slash.
+fn key(path: &str) -> String {
+    let mut key = String::with_capacity(path.len());
+    for segment in path
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+    {
+        key.push('/');
+        match segment.strip_suffix(')').and_then(|s| s.split_once('(')) {
+            Some((name, id)) => {
+                key.push_str(name);
+                key.push('/');
+                key.push_str(id.trim_matches('\''));
+            }
+            None => key.push_str(segment),
+        }
+    }
+    key
+}
+
+impl Store {
+    fn handle(&self, method: &Method, path: &str, body: &[u8]) -> Response<Bytes> {
+        let key = key(path);
+        let parsed: Option<Value> = if body.is_empty() {
+            Some(json!({}))
+        } else {
+            serde_json::from_slice(body).ok()
+        };
+        let mut records = self
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *method {
+            Method::GET => {
+                if let Some(record) = records.get(&key) {
+                    return json_response(StatusCode::OK, record);
+                }
+                let prefix = format!("{key}/");
+                let children: Vec<&Value> = records
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.strip_prefix(&prefix)
+                            .is_some_and(|rest| !rest.contains('/'))
+                    })
+                    .map(|(_, v)| v)
+                    .collect();
+                if children.is_empty() {
+                    error(
+                        StatusCode::NOT_FOUND,
+                        "NotFound",
+                        &format!("nothing at {key}"),
+                    )
+                } else {
+                    json_response(StatusCode::OK, &json!({"value": children}))
+                }
+            }
+            Method::POST => {
+                let Some(Value::Object(mut record)) = parsed else {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidRecord",
+                        "expected a JSON object",
+                    );
+                };
+                if record.get("fail") == Some(&Value::Bool(true)) {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidRecord",
+                        "the record asks to fail",
+                    );
+                }
+                let mut next = self
+                    .next
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *next += 1;
+                let id = next.to_string();
+                record.insert("id".into(), Value::String(id.clone()));
+                let location = format!("{key}/{id}");
+                let record = Value::Object(record);
+                records.insert(location.clone(), record.clone());
+                let mut response = json_response(StatusCode::CREATED, &record);
+                if let Ok(value) = location.parse() {
+                    response.headers_mut().insert(http::header::LOCATION, value);
+                }
+                response
+            }
+            Method::PUT | Method::PATCH => {
+                let Some(Value::Object(fields)) = parsed else {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidRecord",
+                        "expected a JSON object",
+                    );
+                };
+                let existing = records.get_mut(&key);
+                match (existing, method == Method::PATCH) {
+                    (Some(Value::Object(record)), true) => {
+                        record.extend(fields);
+                        json_response(StatusCode::OK, &Value::Object(record.clone()))
+                    }
+                    (None, true) => error(
+                        StatusCode::NOT_FOUND,
+                        "NotFound",
+                        &format!("nothing at {key}"),
+                    ),
+                    (_, false) => {
+                        records.insert(key, Value::Object(fields.clone()));
+                        json_response(StatusCode::OK, &Value::Object(fields))
+                    }
+                    (Some(_), true) => error(
+                        StatusCode::CONFLICT,
+                        "NotAnObject",
+                        "the record is not an object",
+                    ),
+                }
+            }
+            Method::DELETE => match records.remove(&key) {
+                Some(_) => {
+                    let mut response = Response::new(Bytes::new());
+                    *response.status_mut() = StatusCode::NO_CONTENT;
+                    response
+                }
+                None => error(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    &format!("nothing at {key}"),
+                ),
+            },
+            _ => error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "GET, POST, PUT, PATCH or DELETE",
+            ),
+        }
+    }
+}
+
+impl Handler for Demo {
+    fn call(&self, request: Request<Bytes>) -> impl Future<Output = Response<Bytes>> + Send {
+        let response = self
+            .store
+            .handle(request.method(), request.uri().path(), request.body());
+        async move { response }
+    }
+
+    fn begin(&self) -> impl Future<Output = ()> + Send {
+        let records = self
+            .store
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        *self
+            .store
+            .snapshot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(records);
+        async {}
+    }
+
+    fn commit(&self) -> impl Future<Output = ()> + Send {
+        *self
+            .store
+            .snapshot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        async {}
+    }
+
+    fn rollback(&self) -> impl Future<Output = ()> + Send {
+        let saved = self
+            .store
+            .snapshot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(saved) = saved {
+            *self
+                .store
+                .records
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = saved;
+        }
+        async {}
+    }
+}
+
+/// The store seen from a batch endpoint: a target with an absolute path is under the
+/// endpoint's root (Graph's `/users` is `/v1.0/users`), as those services read it.
+struct Rooted<'d> {
+    demo: &'d Demo,
+    root: &'static str,
+}
+
+impl Handler for Rooted<'_> {
+    fn call(&self, request: Request<Bytes>) -> impl Future<Output = Response<Bytes>> + Send {
+        let path = request.uri().path();
+        let rooted = if path.starts_with(self.root) {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.root.trim_end_matches('/'), path)
+        };
+        let response = self
+            .demo
+            .store
+            .handle(request.method(), &rooted, request.body());
+        async move { response }
+    }
+
+    fn begin(&self) -> impl Future<Output = ()> + Send {
+        self.demo.begin()
+    }
+
+    fn commit(&self) -> impl Future<Output = ()> + Send {
+        self.demo.commit()
+    }
+
+    fn rollback(&self) -> impl Future<Output = ()> + Send {
+        self.demo.rollback()
+    }
+}
+
+/// The format a batch endpoint speaks, from what was read (a multipart body takes the
+/// endpoint's dialect; a JSON body its JSON format).
+#[derive(Clone, Copy, Debug)]
+struct Endpoint {
+    root: &'static str,
+    dialect: Dialect,
+    json: Option<JsonFormat>,
+}
+
+async fn batch(
+    State(demo): State<Arc<Demo>>,
+    endpoint: Endpoint,
+    incoming: IncomingBatch,
+) -> AxumResponse {
+    let format = match (incoming.format, endpoint.json) {
+        (Format::Multipart(_), _) => Format::Multipart(endpoint.dialect),
+        (Format::Json(_), Some(json)) => Format::Json(json),
+        (json @ Format::Json(_), None) => json,
+    };
+    let base = format!("http://demo{}", endpoint.root);
+    let Ok(base) = base.parse() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "bad root").into_response();
+    };
+    let started = Instant::now();
+    let _one = demo.one_batch.lock().await;
+    let rooted = Rooted {
+        demo: demo.as_ref(),
+        root: endpoint.root,
+    };
+    let answer = execute(&rooted, &incoming.batch, &ExecuteOptions::new(format, base)).await;
+    if let Ok(answer) = &answer {
+        let c = correlate(
+            &incoming.batch,
+            answer,
+            format,
+            std::time::SystemTime::now(),
+        );
+        let ok = c
+            .outcomes
+            .iter()
+            .filter(|o| o.outcome == Outcome::Succeeded)
+            .count();
+        eprintln!(
+            "batch {format} at {}: {} operations, {ok} succeeded, {} not ({} ms)",
+            endpoint.root,
+            c.outcomes.len(),
+            c.outcomes.len() - ok,
+            started.elapsed().as_millis()
+        );
+    }
+    BatchAnswer::of(answer, format).into_response()
+}
+
+/// Any request outside the batch endpoints goes to the store.
+async fn rest(State(demo): State<Arc<Demo>>, request: AxumRequest) -> AxumResponse {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 16 << 20).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "a body of at most 16 MiB").into_response();
+    };
+    let response = demo.store.handle(&parts.method, parts.uri.path(), &body);
+    let (parts, body) = response.into_parts();
+    AxumResponse::from_parts(parts, axum::body::Body::from(body))
+}
+
+fn router() -> Router {
+    let endpoints: [(&str, Endpoint); 8] = [
+        (
+            "/odata/$batch",
+            Endpoint {
+                root: "/odata/",
+                dialect: Dialect::OdataV4,
+                json: None,
+            },
+        ),
+        (
+            "/odata/v2/$batch",
+            Endpoint {
+                root: "/odata/v2/",
+                dialect: Dialect::OdataV2,
+                json: None,
+            },
+        ),
+        (
+            "/v1.0/$batch",
+            Endpoint {
+                root: "/v1.0/",
+                dialect: Dialect::Generic,
+                json: Some(JsonFormat::MsGraph),
+            },
+        ),
+        (
+            "/batch",
+            Endpoint {
+                root: "/",
+                dialect: Dialect::Google,
+                json: None,
+            },
+        ),
+        (
+            "/services/data/v60.0/composite",
+            Endpoint {
+                root: "/",
+                dialect: Dialect::Generic,
+                json: Some(JsonFormat::SalesforceComposite),
+            },
+        ),
+        (
+            "/services/data/v60.0/composite/batch",
+            Endpoint {
+                root: "/",
+                dialect: Dialect::Generic,
+                json: Some(JsonFormat::SalesforceCompositeBatch),
+            },
+        ),
+        (
+            "/api/1.0/batch",
+            Endpoint {
+                root: "/api/1.0/",
+                dialect: Dialect::Generic,
+                json: Some(JsonFormat::Asana),
+            },
+        ),
+        (
+            "/",
+            Endpoint {
+                root: "/",
+                dialect: Dialect::Generic,
+                json: Some(JsonFormat::MetaGraph),
+            },
+        ),
+    ];
+    let mut router = Router::new();
+    for (path, endpoint) in endpoints {
+        router = router.route(
+            path,
+            post(move |state: State<Arc<Demo>>, incoming: IncomingBatch| {
+                batch(state, endpoint, incoming)
+            }),
+        );
+    }
+    router.fallback(rest).with_state(Arc::new(Demo::default()))
+}
+
+/// Serves until stopped.
+pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("listening on http://{address}");
+        axum::serve(listener, router())
+            .await
+            .map_err(|e| format!("the server stopped: {e}"))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odata_keys_are_paths() {
+        assert_eq!(key("/odata/Customers(7)"), "/odata/Customers/7");
+        assert_eq!(key("/odata/Customers('a')"), "/odata/Customers/a");
+        assert_eq!(key("/v1.0/users/"), "/v1.0/users");
+        assert_eq!(
+            key("/odata/Customers(2)/Orders"),
+            "/odata/Customers/2/Orders"
+        );
+    }
+
+    #[test]
+    fn the_store_creates_reads_and_refuses() {
+        let store = Store::default();
+        let created = store.handle(&Method::POST, "/v1.0/users", br#"{"name":"Ada"}"#);
+        assert_eq!(created.status(), StatusCode::CREATED);
+        assert_eq!(created.headers()["location"], "/v1.0/users/1");
+        assert_eq!(
+            store.handle(&Method::GET, "/v1.0/users(1)", b"").status(),
+            StatusCode::OK
+        );
+        let list: Value =
+            serde_json::from_slice(store.handle(&Method::GET, "/v1.0/users", b"").body()).unwrap();
+        assert_eq!(list["value"][0]["name"], "Ada");
+        assert_eq!(
+            store
+                .handle(&Method::POST, "/v1.0/users", br#"{"fail":true}"#)
+                .status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            store.handle(&Method::GET, "/v1.0/users/9", b"").status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            store.handle(&Method::DELETE, "/v1.0/users/1", b"").status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+}
