@@ -2,7 +2,7 @@
 //!
 //! `http::HeaderName` lowercases names, and `http::HeaderMap` keeps the values of one name in
 //! order but not the order between names, so a conversion to `http` keeps every header but not
-//! its spelling nor that order. What `http` has no field for travels in
+//! its spelling nor that order; converted back, a name takes its [`usual_spelling`]. What `http` has no field for travels in
 //! the message's extensions, and comes back when the message is converted to the model:
 //!
 //! | model | extension |
@@ -91,11 +91,60 @@ fn to_header_map(headers: &Headers) -> Result<http::HeaderMap, ConvertError> {
     Ok(map)
 }
 
+/// Names whose usual spelling is not the plain capitalised one.
+const SPELLED: &[&str] = &[
+    "Content-ID",
+    "Content-MD5",
+    "DataServiceVersion",
+    "DNT",
+    "ETag",
+    "MaxDataServiceVersion",
+    "OData-EntityId",
+    "OData-Isolation",
+    "OData-MaxVersion",
+    "OData-Version",
+    "TE",
+    "WWW-Authenticate",
+    "X-XSS-Protection",
+];
+
+/// A header name as HTTP messages usually spell it, since `http::HeaderName` keeps only the
+/// lower case: each word capitalised (`Content-Type`), and the names that are spelled
+/// otherwise as they are (`ETag`, `OData-Version`, `Content-ID`). Some clients look names up
+/// by their usual spelling (the Microsoft Graph SDKs, in a JSON batch's `headers`).
+///
+/// # Examples
+///
+/// ```
+/// use batchwire_core::usual_spelling;
+///
+/// assert_eq!(usual_spelling("content-type"), "Content-Type");
+/// assert_eq!(usual_spelling("odata-version"), "OData-Version");
+/// assert_eq!(usual_spelling("etag"), "ETag");
+/// assert_eq!(usual_spelling("x-ms-request-id"), "X-Ms-Request-Id");
+/// ```
+pub fn usual_spelling(name: &str) -> String {
+    if let Some(spelled) = SPELLED.iter().find(|s| s.eq_ignore_ascii_case(name)) {
+        return (*spelled).to_owned();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut start = true;
+    for c in name.chars() {
+        out.push(if start {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        start = c == '-';
+    }
+    out
+}
+
 fn from_header_map(map: &http::HeaderMap) -> Headers {
     let mut headers = Headers::with_capacity(map.len());
     for (name, value) in map {
         headers.append(
-            Bytes::copy_from_slice(name.as_str().as_bytes()),
+            Bytes::from(usual_spelling(name.as_str())),
             Bytes::copy_from_slice(value.as_bytes()),
         );
     }
@@ -217,7 +266,7 @@ impl TryFrom<SubRequest> for Request<Bytes> {
     }
 }
 
-/// Takes method, URI (as the target), headers (lower-case names), body, and what the
+/// Takes method, URI (as the target), headers (in their [`usual_spelling`]), body, and what the
 /// extensions of the module's table hold.
 impl From<Request<Bytes>> for SubRequest {
     fn from(request: Request<Bytes>) -> SubRequest {
@@ -269,7 +318,7 @@ impl TryFrom<SubResponse> for Response<Bytes> {
     }
 }
 
-/// Takes status, headers (lower-case names), body, and what the extensions of the module's
+/// Takes status, headers (in their [`usual_spelling`]), body, and what the extensions of the module's
 /// table hold.
 impl From<Response<Bytes>> for SubResponse {
     fn from(response: Response<Bytes>) -> SubResponse {
@@ -346,7 +395,8 @@ mod tests {
             back.headers.get("content-type"),
             Some(&b"application/json"[..])
         );
-        assert_eq!(back.headers.iter().next().unwrap().name(), b"content-type");
+        // The spelling is the usual one, whatever the model had.
+        assert_eq!(back.headers.iter().next().unwrap().name(), b"Content-Type");
     }
 
     #[test]

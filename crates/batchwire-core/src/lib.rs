@@ -57,6 +57,7 @@ mod report;
 
 pub use convert::{
     ContentId, ConvertError, DependsOn, GroupIndex, GroupName, Omitted, PartHeaders, ReasonPhrase,
+    usual_spelling,
 };
 pub use dialect::{Dialect, DialectRules, IdScheme, Spelling, UnknownDialect, VersionHeader};
 pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, line_column};

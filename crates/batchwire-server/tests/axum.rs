@@ -81,7 +81,7 @@ fn a_json_batch_is_answered_in_json() {
     assert_eq!(content_type, "application/json");
     assert_eq!(
         body,
-        r#"{"responses":[{"id":"1","status":200,"headers":{"content-type":"application/json"},"body":{"path":"/svc/Customers(1)"}}]}"#
+        r#"{"responses":[{"id":"1","status":200,"headers":{"Content-Type":"application/json"},"body":{"path":"/svc/Customers(1)"}}]}"#
     );
 }
 

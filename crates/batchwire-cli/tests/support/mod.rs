@@ -1,6 +1,7 @@
 //! What the interop tests share: the switch that turns them on, the node packages of
 //! `interop/`, and a server run as a child process on loopback, stopped by its PID.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Write as _};
 use std::net::TcpListener;
@@ -55,8 +56,24 @@ impl Server {
     /// in `dir`, and waits until `ready(port)`. The port is free when asked for, but another
     /// process may take it before node binds it; the server then exits with EADDRINUSE, and
     /// another port is tried.
+    #[allow(
+        dead_code,
+        reason = "a test crate that starts no node server does not call it"
+    )]
     pub(crate) fn start(
         name: &'static str,
+        dir: &Path,
+        args: &[&str],
+        ready: impl Fn(u16) -> bool,
+    ) -> Server {
+        Server::start_program(name, "node", dir, args, ready)
+    }
+
+    /// As [`Server::start`], with `program` in place of `node`. A program that is not node
+    /// says that its port is taken with EADDRINUSE or with Rust's "Address already in use".
+    pub(crate) fn start_program(
+        name: &'static str,
+        program: impl AsRef<OsStr>,
         dir: &Path,
         args: &[&str],
         ready: impl Fn(u16) -> bool,
@@ -66,7 +83,8 @@ impl Server {
                 .and_then(|l| l.local_addr())
                 .expect("a free port")
                 .port();
-            if let Some(server) = Server::try_start(name, dir, args, port, &ready) {
+            if let Some(server) = Server::try_start(name, program.as_ref(), dir, args, port, &ready)
+            {
                 return server;
             }
         }
@@ -75,6 +93,7 @@ impl Server {
 
     fn try_start(
         name: &'static str,
+        program: &OsStr,
         dir: &Path,
         args: &[&str],
         port: u16,
@@ -93,19 +112,20 @@ impl Server {
                 )
             })
             .collect();
-        let child = Command::new("node")
+        let child = Command::new(program)
             .args(&args)
             .current_dir(dir)
             // CAP's development profile mocks authentication; production would want
             // credentials.
             .env_remove("NODE_ENV")
-            // The server exits when this pipe closes: with the test process, however it ends.
+            // The node servers here exit when this pipe closes: with the test process, however it
+            // ends.
             .env("BATCHWIRE_INTEROP_STDIN_LIFELINE", "1")
             .stdin(Stdio::piped())
             .stdout(out.try_clone().expect("a log file"))
             .stderr(out)
             .spawn()
-            .expect("node starts");
+            .unwrap_or_else(|e| panic!("{name} does not start: {e}"));
         let mut server = Server {
             child,
             port,
@@ -120,7 +140,7 @@ impl Server {
         loop {
             if let Some(status) = server.child.try_wait().expect("the server's status") {
                 let log = std::fs::read_to_string(&server.log).unwrap_or_default();
-                if log.contains("EADDRINUSE") {
+                if log.contains("EADDRINUSE") || log.contains("Address already in use") {
                     return None;
                 }
                 panic!("{name} exited ({status}) while starting:\n{log}");
