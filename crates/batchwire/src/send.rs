@@ -286,7 +286,11 @@ async fn send_one(
     let tolerated;
     let answer = if options.format.is_multipart() {
         let read = match options.format {
-            Format::Multipart(dialect) => read.with_dialect(dialect),
+            // The format's dialect, else the options' (as `decode` takes them).
+            Format::Multipart(dialect) if dialect != crate::Dialect::Generic => {
+                read.with_dialect(dialect)
+            }
+            Format::Multipart(_) => read,
             Format::Json(_) => read,
         };
         let mut decoder =
