@@ -290,8 +290,7 @@ async fn send_one(
             Format::Multipart(dialect) if dialect != crate::Dialect::Generic => {
                 read.with_dialect(dialect)
             }
-            Format::Multipart(_) => read,
-            Format::Json(_) => read,
+            Format::Multipart(_) | Format::Json(_) => read,
         };
         let mut decoder =
             StreamDecoder::new(content_type.as_deref(), &read).map_err(SendError::Read)?;
