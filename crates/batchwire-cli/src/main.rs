@@ -7,7 +7,7 @@
 //! batchwire correlate REQUEST RESPONSE [--format F] [--request-content-type CT] [--response-content-type CT] [--json]
 //! batchwire split FILE --profile P [--max-ops N] [--max-bytes N] --out-dir DIR [--content-type CT]
 //! batchwire retry REQUEST RESPONSE [--format F] [--request-content-type CT] [--response-content-type CT]
-//! batchwire serve --demo [--listen ADDR]
+//! batchwire serve --demo | --upstream URL [--listen ADDR]
 //! ```
 //!
 //! `inspect --json` prints the document described in `docs/inspect-json.md`, whose shape is
@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod gateway;
 mod render;
 mod serve;
 
@@ -86,7 +87,8 @@ enum Command {
     Retry(client::CorrelateArgs),
     /// Serve a `$batch` endpoint of every format on HTTP: with --demo, in front of an
     /// in-memory JSON document store, the mock server a client developer points their code
-    /// at. Prints its address and serves until stopped; one line per batch on standard error.
+    /// at; with --upstream URL, forwarding each sub-request to that service and nowhere else.
+    /// Prints its address and serves until stopped; one line per batch on standard error.
     Serve(serve::ServeArgs),
 }
 

@@ -1,5 +1,6 @@
-//! `batchwire serve --demo`: an in-memory JSON document store behind a batch endpoint of every
-//! format, the mock server a client developer points their code at.
+//! `batchwire serve`: a batch endpoint of every format, in front of an in-memory JSON
+//! document store (`--demo`, the mock server a client developer points their code at) or of
+//! one service over HTTP (`--upstream`, a gateway that gives `$batch` to a REST service).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -19,12 +20,20 @@ use clap::Args;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::gateway::{Forward, OWN_AUTHORITY, Upstream};
+
 /// The arguments of `batchwire serve`.
 #[derive(Clone, Debug, Args)]
+#[command(group(clap::ArgGroup::new("backend").required(true).args(["demo", "upstream"])))]
 pub(crate) struct ServeArgs {
     /// Serve an in-memory JSON document store behind a batch endpoint of every format.
-    #[arg(long, required = true)]
+    #[arg(long)]
     demo: bool,
+    /// Forward each sub-request over HTTP to this service (`http://host:port/path/`), and
+    /// nowhere else: a `$batch` gateway for a REST service that has none. Atomic groups are
+    /// refused (plain REST cannot roll one back).
+    #[arg(long, value_name = "URL")]
+    upstream: Option<String>,
     /// The address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -296,8 +305,15 @@ struct Endpoint {
     json: Option<JsonFormat>,
 }
 
+/// What the batch endpoints run their operations against.
+#[derive(Debug)]
+enum Backend {
+    Demo(Demo),
+    Upstream(Upstream),
+}
+
 async fn batch(
-    State(demo): State<Arc<Demo>>,
+    State(backend): State<Arc<Backend>>,
     endpoint: Endpoint,
     incoming: IncomingBatch,
 ) -> AxumResponse {
@@ -306,17 +322,41 @@ async fn batch(
         (Format::Json(_), Some(json)) => Format::Json(json),
         (json @ Format::Json(_), None) => json,
     };
-    let base = format!("http://demo{}", endpoint.root);
+    let base = format!("http://{OWN_AUTHORITY}{}", endpoint.root);
     let Ok(base) = base.parse() else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "bad root").into_response();
     };
     let started = Instant::now();
-    let _one = demo.one_batch.lock().await;
-    let rooted = Rooted {
-        demo: demo.as_ref(),
-        root: endpoint.root,
+    let options = ExecuteOptions::new(format, base);
+    let answer = match backend.as_ref() {
+        Backend::Demo(demo) => {
+            let _one = demo.one_batch.lock().await;
+            let rooted = Rooted {
+                demo,
+                root: endpoint.root,
+            };
+            execute(&rooted, &incoming.batch, &options).await
+        }
+        Backend::Upstream(upstream) => {
+            if incoming
+                .batch
+                .items
+                .iter()
+                .any(|i| matches!(i, batchwire::Item::Group(_)))
+            {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    "expected no atomic group: a gateway to plain REST cannot roll one back",
+                )
+                    .into_response();
+            }
+            let forward = Forward {
+                upstream,
+                root: endpoint.root,
+            };
+            execute(&forward, &incoming.batch, &options).await
+        }
     };
-    let answer = execute(&rooted, &incoming.batch, &ExecuteOptions::new(format, base)).await;
     if let Ok(answer) = &answer {
         let c = correlate(
             &incoming.batch,
@@ -340,8 +380,12 @@ async fn batch(
     BatchAnswer::of(answer, format).into_response()
 }
 
-/// Any request outside the batch endpoints goes to the store.
-async fn rest(State(demo): State<Arc<Demo>>, request: AxumRequest) -> AxumResponse {
+/// Any request outside the batch endpoints goes to the store (the gateway serves its batch
+/// endpoints only).
+async fn rest(State(backend): State<Arc<Backend>>, request: AxumRequest) -> AxumResponse {
+    let Backend::Demo(demo) = backend.as_ref() else {
+        return (StatusCode::NOT_FOUND, "a batch endpoint only").into_response();
+    };
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, 16 << 20).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "a body of at most 16 MiB").into_response();
@@ -351,7 +395,7 @@ async fn rest(State(demo): State<Arc<Demo>>, request: AxumRequest) -> AxumRespon
     AxumResponse::from_parts(parts, axum::body::Body::from(body))
 }
 
-fn router() -> Router {
+fn router(backend: Backend) -> Router {
     let endpoints: [(&str, Endpoint); 8] = [
         (
             "/odata/$batch",
@@ -422,16 +466,20 @@ fn router() -> Router {
     for (path, endpoint) in endpoints {
         router = router.route(
             path,
-            post(move |state: State<Arc<Demo>>, incoming: IncomingBatch| {
+            post(move |state: State<Arc<Backend>>, incoming: IncomingBatch| {
                 batch(state, endpoint, incoming)
             }),
         );
     }
-    router.fallback(rest).with_state(Arc::new(Demo::default()))
+    router.fallback(rest).with_state(Arc::new(backend))
 }
 
 /// Serves until stopped.
 pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
+    let backend = match &args.upstream {
+        Some(url) => Backend::Upstream(Upstream::new(url)?),
+        None => Backend::Demo(Demo::default()),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -442,7 +490,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{address}");
-        axum::serve(listener, router())
+        axum::serve(listener, router(backend))
             .await
             .map_err(|e| format!("the server stopped: {e}"))
     })?;

@@ -59,7 +59,7 @@ fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
     );
     let cap = Cap::new(server.port);
 
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         (
             "v4 multipart: GETs and a changeset with $1",
             v4_multipart_changeset,
@@ -77,6 +77,10 @@ fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
         (
             "a failure stops a V4 multipart batch",
             failure_stops_multipart,
+        ),
+        (
+            "batchwire serve --upstream in front of CAP",
+            gateway_in_front_of_cap,
         ),
     ];
     let mut failed = Vec::new();
@@ -387,6 +391,76 @@ fn failure_stops_multipart(cap: &Cap) {
             ]
         };
         assert_eq!(cap.exchange(&payload), expected, "{route}");
+    }
+}
+
+/// `batchwire serve --upstream` gives CAP's V4 service a Microsoft Graph `$batch`: each
+/// sub-request forwarded to CAP under its service root, and what would leave it refused.
+fn gateway_in_front_of_cap(cap: &Cap) {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::{Command, Stdio};
+
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_batchwire"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--upstream"])
+        .arg(format!("{}{V4}", cap.origin))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the gateway starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("its output"))
+        .read_line(&mut line)
+        .expect("its address");
+    let _stop = Stop(child);
+    let gateway = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("an address")
+        .to_owned();
+    let batch = json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/Customers(1)"},
+        {"id": "2", "method": "GET", "url": "/Customers?$top=1&$select=ID"},
+        {"id": "3", "method": "GET", "url": "http://127.0.0.1:1/elsewhere"},
+        {"id": "4", "method": "GET", "url": "/../../admin"},
+        {"id": "5", "method": "GET", "url": "/%2e%2e/admin"},
+        {"id": "6", "method": "POST", "url": "/$batch", "headers": {"Content-Type": "application/json"}, "body": {"requests": []}},
+    ]});
+    let mut response = cap
+        .agent
+        .post(format!("{gateway}/v1.0/$batch"))
+        .header("Content-Type", "application/json")
+        .send(batch.to_string())
+        .expect("the gateway answers");
+    assert_eq!(response.status(), 200);
+    let answer: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().expect("a body")).expect("JSON");
+    let statuses: Vec<(String, u64)> = answer["responses"]
+        .as_array()
+        .expect("responses")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap_or("").to_owned(),
+                r["status"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let by_id = |id: &str| statuses.iter().find(|(i, _)| i == id).map(|(_, s)| *s);
+    // Forwarded to CAP and answered by it.
+    assert_eq!(by_id("1"), Some(200), "{answer}");
+    assert_eq!(by_id("2"), Some(200), "{answer}");
+    let first = &answer["responses"].as_array().expect("responses")[0];
+    assert_eq!(first["body"]["ID"], 1, "{answer}");
+    // Another origin, a way out of the service root, a batch inside the batch: refused here.
+    for id in ["3", "4", "5", "6"] {
+        assert_eq!(by_id(id), Some(400), "request {id}: {answer}");
     }
 }
 

@@ -1,0 +1,215 @@
+//! `batchwire serve --upstream URL`: each sub-request forwarded over HTTP to one service, the
+//! safe way: only to that origin and under its path, no batch inside a batch, no framing or
+//! hop-by-hop header passed on, no redirect followed, no upstream internals in an error.
+
+use batchwire_server::Handler;
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use serde_json::json;
+
+/// Headers of one connection, or of the framing, which are never forwarded as written: the
+/// framing is the gateway's own (RFC 9110 7.6.1, RFC 9112 6).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "content-length",
+    "expect",
+    "host",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// The origin the executor resolves targets against: a target that resolves elsewhere names
+/// another origin.
+pub(crate) const OWN_AUTHORITY: &str = "batchwire.gateway";
+
+/// The service behind the gateway.
+#[derive(Debug)]
+pub(crate) struct Upstream {
+    client: reqwest::Client,
+    /// `http://host:port`, without a path.
+    origin: String,
+    /// The path every forwarded target lives under, with no trailing `/`.
+    prefix: String,
+}
+
+impl Upstream {
+    /// The service at `url` (`http://host:port/path/`).
+    pub(crate) fn new(url: &str) -> Result<Upstream, String> {
+        let uri: http::Uri = url.parse().map_err(|_| {
+            format!("expected an upstream URL such as http://host:port/path/, found {url:?}")
+        })?;
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(format!("expected an absolute upstream URL, found {url:?}"));
+        };
+        let client = reqwest::Client::builder()
+            // A redirect could lead to another origin: the answer is handed back instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+        Ok(Upstream {
+            client,
+            origin: format!("{scheme}://{authority}"),
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+/// The upstream seen from one batch endpoint.
+pub(crate) struct Forward<'u> {
+    pub(crate) upstream: &'u Upstream,
+    pub(crate) root: &'static str,
+}
+
+fn refused(status: StatusCode, code: &str, message: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(
+        json!({"error": {"code": code, "message": message}}).to_string(),
+    ));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Why a sub-request is not forwarded, if it is not.
+fn check(request: &Request<Bytes>, root: &str) -> Result<String, &'static str> {
+    if request.uri().authority().map(http::uri::Authority::as_str) != Some(OWN_AUTHORITY) {
+        return Err("a sub-request goes to the batch's own service only, not to another origin");
+    }
+    if request
+        .headers()
+        .contains_key(http::header::TRANSFER_ENCODING)
+    {
+        return Err("a sub-request with Transfer-Encoding is not forwarded");
+    }
+    // A target with an absolute path is under the endpoint's root, as Graph and Asana read
+    // theirs (`/users` is `/v1.0/users`).
+    let path = request.uri().path();
+    let relative = path
+        .strip_prefix(root)
+        .or_else(|| path.strip_prefix(root.trim_end_matches('/')))
+        .unwrap_or(path);
+    let lower = relative.to_ascii_lowercase();
+    let escapes = relative.split('/').any(|s| s == ".." || s == ".")
+        || lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || relative.contains('\\')
+        || path.contains("//");
+    if escapes {
+        return Err(
+            "a sub-request's target stays under the service root (no dot segments, encoded slashes or backslashes)",
+        );
+    }
+    if relative
+        .split('/')
+        .any(|s| s.eq_ignore_ascii_case("$batch"))
+    {
+        return Err("a batch inside a batch is not run");
+    }
+    Ok(relative.trim_start_matches('/').to_owned())
+}
+
+fn forwardable(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+impl Handler for Forward<'_> {
+    fn call(&self, request: Request<Bytes>) -> impl Future<Output = Response<Bytes>> + Send {
+        let checked = check(&request, self.root);
+        let upstream = self.upstream;
+        async move {
+            let relative = match checked {
+                Ok(relative) => relative,
+                Err(why) => return refused(StatusCode::BAD_REQUEST, "Refused", why),
+            };
+            let query = request
+                .uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            let url = format!("{}{}/{relative}{query}", upstream.origin, upstream.prefix);
+            let (parts, body) = request.into_parts();
+            let sent = upstream
+                .client
+                .request(parts.method, url)
+                .headers(forwardable(&parts.headers))
+                .body(body)
+                .send()
+                .await;
+            let Ok(answer) = sent else {
+                // What went wrong upstream stays in the gateway's own log.
+                return refused(
+                    StatusCode::BAD_GATEWAY,
+                    "BadGateway",
+                    "the service behind the gateway did not answer",
+                );
+            };
+            let status = answer.status();
+            let headers = forwardable(answer.headers());
+            let body = answer.bytes().await.unwrap_or_default();
+            let mut response = Response::new(body);
+            *response.status_mut() = status;
+            *response.headers_mut() = headers;
+            response
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str) -> Request<Bytes> {
+        Request::get(uri).body(Bytes::new()).unwrap()
+    }
+
+    #[test]
+    fn only_the_own_service_under_its_root() {
+        let own = |path: &str| format!("http://{OWN_AUTHORITY}{path}");
+        assert_eq!(
+            check(&request(&own("/odata/Customers(1)")), "/odata/"),
+            Ok("Customers(1)".into())
+        );
+        for bad in [
+            "http://evil.example/odata/Customers",
+            &own("/odata/../admin"),
+            &own("/odata/%2e%2e/admin"),
+            &own("/odata/a%2Fb"),
+            &own("/odata//x"),
+            &own("/v1.0/../x"),
+            &own("/odata/$batch"),
+        ] {
+            assert!(check(&request(bad), "/odata/").is_err(), "{bad}");
+        }
+        let mut smuggled = request(&own("/odata/x"));
+        smuggled
+            .headers_mut()
+            .insert("transfer-encoding", "chunked".parse().unwrap());
+        assert!(check(&smuggled, "/odata/").is_err());
+    }
+
+    #[test]
+    fn framing_and_hop_by_hop_headers_stay_behind() {
+        let mut headers = HeaderMap::new();
+        for name in ["connection", "content-length", "host", "accept", "if-match"] {
+            headers.insert(http::HeaderName::from_static(name), "x".parse().unwrap());
+        }
+        let forwarded = forwardable(&headers);
+        let kept: Vec<&str> = forwarded.keys().map(http::HeaderName::as_str).collect();
+        assert_eq!(kept, ["accept", "if-match"]);
+    }
+}
