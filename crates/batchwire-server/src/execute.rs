@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use batchwire_core::{
     AtomicGroup, BatchRequest, BatchResponse, Format, Item, JsonFormat, SubRequest, SubResponse,
@@ -65,11 +67,15 @@ pub struct ExecuteOptions {
     /// How many independent operations may run at once (outside atomic groups, where the
     /// format allows it); 1 runs them one by one.
     pub concurrency: usize,
+    /// How long a batch may run: an operation not started by then is answered 503 with
+    /// `Retry-After` and not run. `None`: no bound.
+    pub deadline: Option<Duration>,
 }
 
 impl ExecuteOptions {
     /// Options for `format` at the service root `base`: at most 1,000 operations and 16 MiB
-    /// of bodies, up to 8 operations at once.
+    /// of bodies (counted again once references are resolved), up to 8 operations at once,
+    /// 30 seconds a batch.
     pub fn new(format: Format, base: http::Uri) -> ExecuteOptions {
         ExecuteOptions {
             format,
@@ -77,6 +83,7 @@ impl ExecuteOptions {
             max_operations: 1_000,
             max_body_bytes: 16 << 20,
             concurrency: 8,
+            deadline: Some(Duration::from_secs(30)),
         }
     }
 
@@ -158,6 +165,8 @@ pub async fn execute<H: Handler>(
         failed: HashSet::new(),
         stopped: false,
         any_failed: false,
+        started: Instant::now(),
+        handed: AtomicUsize::new(0),
         out: BatchResponse::new(),
     };
     let stops = stops_on_error(batch, options.format);
@@ -294,6 +303,9 @@ struct Run<'o> {
     stopped: bool,
     /// Whether any operation failed (for Salesforce's `hasErrors`).
     any_failed: bool,
+    started: Instant,
+    /// The body bytes handed over so far, references resolved.
+    handed: AtomicUsize,
     out: BatchResponse,
 }
 
@@ -321,6 +333,20 @@ impl Run<'_> {
     /// The request to hand over, or the answer for an operation that does not run.
     fn prepared(&self, op: &SubRequest) -> Result<Request<Bytes>, Box<SubResponse>> {
         let format = self.options.format;
+        if self
+            .options
+            .deadline
+            .is_some_and(|deadline| self.started.elapsed() >= deadline)
+        {
+            let mut answer = error(
+                format,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Deadline",
+                "not started before the batch's time ran out",
+            );
+            answer.headers.append("Retry-After", "1");
+            return Err(Box::new(answer));
+        }
         if let Some(id) = refers(op).into_iter().find(|id| self.failed.contains(*id)) {
             return Err(Box::new(dependency_failed(format, id)));
         }
@@ -342,6 +368,19 @@ impl Run<'_> {
                 StatusCode::BAD_REQUEST,
                 "InvalidReference",
                 &format!("the reference to {id:?} names no earlier answer or no value in it"),
+            )));
+        }
+        // What references bring in counts towards the limit: a `$1` or `@{ref}` may expand.
+        let handed = self.handed.fetch_add(op.body.len(), Ordering::Relaxed) + op.body.len();
+        if handed > self.options.max_body_bytes {
+            return Err(Box::new(error(
+                format,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "TooLarge",
+                &format!(
+                    "expected at most {} body bytes in a batch, references resolved; this operation would bring {handed}",
+                    self.options.max_body_bytes
+                ),
             )));
         }
         op.into_http_request_with_base(&self.options.base)

@@ -368,3 +368,37 @@ fn limits_refuse_the_batch_before_anything_runs() {
     );
     assert!(store.keys().is_empty());
 }
+
+#[test]
+fn what_references_bring_in_counts_and_the_deadline_stops_what_has_not_started() {
+    // `@{big.blob}` brings the first answer's 600 bytes into the second body: past 1000.
+    let store = Store::default();
+    let blob = "x".repeat(600);
+    let batch = json_batch(
+        JsonFormat::SalesforceComposite,
+        &format!(
+            r#"{{"compositeRequest":[
+                {{"method":"POST","url":"/svc/Blobs","referenceId":"big","body":{{"blob":"{blob}"}}}},
+                {{"method":"POST","url":"/svc/Copies","referenceId":"copy","body":{{"a":"@{{big.blob}}","b":"@{{big.blob}}"}}}}]}}"#
+        ),
+    );
+    let mut options = ExecuteOptions::new(
+        Format::Json(JsonFormat::SalesforceComposite),
+        "http://host/svc/".parse().unwrap(),
+    );
+    options.max_body_bytes = 1000;
+    let answer = block_on(execute(&store, &batch, &options)).unwrap();
+    assert_eq!(statuses(&answer), ["1 201", "2 413"]);
+    assert_eq!(store.keys(), ["Blobs(1)"]);
+
+    // A deadline already past: nothing starts, every operation says when to come back.
+    options.max_body_bytes = 1 << 20;
+    options.deadline = Some(std::time::Duration::ZERO);
+    let answer = block_on(execute(&Store::default(), &batch, &options)).unwrap();
+    assert_eq!(statuses(&answer), ["1 503", "2 503"]);
+    assert!(
+        answer
+            .operations()
+            .all(|r| r.headers.get_str("retry-after") == Some("1"))
+    );
+}
