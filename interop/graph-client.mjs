@@ -7,17 +7,20 @@
 // - success: two POSTs to /users, then a GET of the first user; the second POST and the GET
 //   depend on the first POST. Expected: 201, 201, 200, with ids "1" and "2";
 // - failure: a POST the server refuses ("fail": true), and a second POST that depends on it.
-//   Expected: 400 InvalidRecord, then 424 for the dependent request.
+//   Expected: 400 InvalidRecord, then 424 for the dependent request;
+// - gateway: against `batchwire serve --upstream` in front of CAP's V4 service (interop/srv):
+//   a chain of a GET of customer 1, a GET of the first customer's ID, and a GET of a customer
+//   that does not exist. Expected: 200 with ID 1, 200 with a `value`, then CAP's 404.
 //
-// The server must be fresh: its ids start at 1. The batch is built with BatchRequestContent,
+// For success and failure the server must be fresh: its ids start at 1. The batch is built with BatchRequestContent,
 // sent by the SDK's Client (base URL http://127.0.0.1:PORT, version v1.0, so the batch goes to
 // /v1.0/$batch), and read with BatchResponseContent. A JSON summary goes to standard output;
 // the exit status is 1 if the answer is not what the scenario expects, 2 on a usage error.
 import { BatchRequestContent, BatchResponseContent, Client } from '@microsoft/microsoft-graph-client'
 
 const [port, scenario] = process.argv.slice(2)
-if (!/^\d+$/.test(port ?? '') || !['success', 'failure'].includes(scenario)) {
-  console.error('usage: node graph-client.mjs PORT success|failure')
+if (!/^\d+$/.test(port ?? '') || !['success', 'failure', 'gateway'].includes(scenario)) {
+  console.error('usage: node graph-client.mjs PORT success|failure|gateway')
   process.exit(2)
 }
 const origin = `http://127.0.0.1:${port}`
@@ -56,6 +59,17 @@ if (scenario === 'success') {
     1: { status: 201, body: { id: '1', ...first } },
     2: { status: 201, body: { id: '2', ...second } },
     3: { status: 200, body: { id: '1', ...first } },
+  }
+} else if (scenario === 'gateway') {
+  steps = [
+    step('1', 'GET', '/Customers(1)'),
+    step('2', 'GET', '/Customers?$top=1&$select=ID', undefined, ['1']),
+    step('3', 'GET', '/Customers(999999)', undefined, ['2']),
+  ]
+  expected = {
+    1: { status: 200, body: { ID: 1 } },
+    2: { status: 200, hasValue: true },
+    3: { status: 404, error: '404' },
   }
 } else {
   steps = [
@@ -110,6 +124,9 @@ for (const [id, want] of Object.entries(expected)) {
   // The server may add members; the expected ones must be there with these values.
   for (const [key, value] of Object.entries(want.body ?? {})) {
     if (body?.[key] !== value) mismatches.push(`request ${id}: ${key} is ${JSON.stringify(body?.[key])}, expected ${JSON.stringify(value)}`)
+  }
+  if (want.hasValue && !Array.isArray(body?.value)) {
+    mismatches.push(`request ${id}: expected a collection with a value array, got ${JSON.stringify(body)}`)
   }
   if (want.error !== undefined && (body?.error?.code !== want.error || !body?.error?.message)) {
     mismatches.push(`request ${id}: expected an error ${want.error} with a message, got ${JSON.stringify(body)}`)

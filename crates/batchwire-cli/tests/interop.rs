@@ -79,7 +79,7 @@ fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
             failure_stops_multipart,
         ),
         (
-            "batchwire serve --upstream in front of CAP",
+            "batchwire serve --upstream in front of CAP, driven by Graph's JS SDK too",
             gateway_in_front_of_cap,
         ),
     ];
@@ -462,6 +462,23 @@ fn gateway_in_front_of_cap(cap: &Cap) {
     for id in ["3", "4", "5", "6"] {
         assert_eq!(by_id(id), Some(400), "request {id}: {answer}");
     }
+
+    // Microsoft's Graph JavaScript SDK builds a batch for the gateway and reads its answer;
+    // the script checks the statuses and bodies and exits with 1 where they differ.
+    let port = gateway.rsplit(':').next().expect("a port");
+    let run = Command::new("node")
+        .args(["graph-client.mjs", port, "gateway"])
+        .current_dir(support::interop_dir())
+        .stdin(Stdio::null())
+        .output()
+        .expect("node runs");
+    assert!(
+        run.status.success(),
+        "graph-client.mjs gateway: {}\n--- stdout\n{}--- stderr\n{}",
+        run.status,
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 fn get(target: &str) -> SubRequest {
