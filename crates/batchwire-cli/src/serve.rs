@@ -93,8 +93,66 @@ fn key(path: &str) -> String {
     key
 }
 
+/// The OData V2 service root, where records are answered as V2 JSON (`{"d": ...}`) and
+/// `$metadata` describes the one entity set that OData V2 clients (pyodata) need.
+const V2_ROOT: &str = "/odata/v2/";
+
+/// The `$metadata` of [`V2_ROOT`]: `People`, records with a string `id` (given by the store),
+/// a `name`, and `fail` (a record with `"fail": true` is refused).
+const V2_METADATA: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata">
+  <edmx:DataServices m:DataServiceVersion="2.0">
+    <Schema Namespace="Demo" xmlns="http://schemas.microsoft.com/ado/2008/09/edm">
+      <EntityType Name="Person">
+        <Key><PropertyRef Name="id"/></Key>
+        <Property Name="id" Type="Edm.String" Nullable="false"/>
+        <Property Name="name" Type="Edm.String"/>
+        <Property Name="fail" Type="Edm.Boolean"/>
+      </EntityType>
+      <EntityContainer Name="Demo" m:IsDefaultEntityContainer="true">
+        <EntitySet Name="People" EntityType="Demo.Person"/>
+      </EntityContainer>
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>
+"#;
+
 impl Store {
+    /// Answers one request: under [`V2_ROOT`] in OData V2's JSON, elsewhere in plain JSON.
     fn handle(&self, method: &Method, path: &str, body: &[u8]) -> Response<Bytes> {
+        if !path.starts_with(V2_ROOT) {
+            return self.records(method, path, body);
+        }
+        if method == Method::GET && path == "/odata/v2/$metadata" {
+            let mut response = Response::new(Bytes::from_static(V2_METADATA.as_bytes()));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/xml"),
+            );
+            return response;
+        }
+        let response = self.records(method, path, body);
+        if !response.status().is_success() || response.body().is_empty() {
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
+            return Response::from_parts(parts, body);
+        };
+        // A collection is `{"d": {"results": [...]}}` in V2, a record `{"d": {...}}`.
+        let is_collection = value.as_object().is_some_and(|members| {
+            members.len() == 1 && members.get("value").is_some_and(Value::is_array)
+        });
+        let wrapped = if is_collection {
+            json!({"d": {"results": value["value"].take()}})
+        } else {
+            json!({ "d": value })
+        };
+        Response::from_parts(parts, Bytes::from(wrapped.to_string()))
+    }
+
+    /// Answers one request on the records, in plain JSON.
+    fn records(&self, method: &Method, path: &str, body: &[u8]) -> Response<Bytes> {
         let key = key(path);
         let parsed: Option<Value> = if body.is_empty() {
             Some(json!({}))

@@ -1,7 +1,8 @@
 //! Interop with client libraries written elsewhere, talking to `batchwire serve --demo` on
 //! loopback: Microsoft's Graph JavaScript SDK (`@microsoft/microsoft-graph-client`, through
-//! `interop/graph-client.mjs`) and Google's API client for Python (`google-api-python-client`,
-//! through `interop/google-client.py`).
+//! `interop/graph-client.mjs`), Google's API client for Python (`google-api-python-client`,
+//! through `interop/google-client.py`) and the OData V2 client `pyodata` (through
+//! `interop/pyodata-client.py`, reading the demo's `$metadata`).
 //!
 //! Each client runs a success scenario and a failure scenario, each against a fresh server, so
 //! that the ids the store gives start at 1. The script builds the batch with the library's own
@@ -31,11 +32,13 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_mins(1);
 const USERS: &str = "/v1.0/users";
 /// Where the Google scenarios keep their tasks: absolute paths in the batch.
 const TASKS: &str = "/tasks/v1/lists/batchwire/tasks";
+/// Where the pyodata scenarios keep their people: the entity set of the V2 `$metadata`.
+const PEOPLE: &str = "/odata/v2/People";
 
 #[test]
 fn client_libraries_batch_against_the_demo_server() {
     if !support::enabled(
-        "Graph's JavaScript SDK and Google's Python client (Python >= 3.11 too) on `serve --demo`",
+        "Graph's JavaScript SDK, Google's Python client and pyodata (Python >= 3.11 too) on `serve --demo`",
     ) {
         return;
     }
@@ -47,11 +50,13 @@ fn client_libraries_batch_against_the_demo_server() {
         .unwrap_or_else(|e| panic!("bash does not run: {e}"));
     assert!(status.success(), "interop/setup-python.sh failed: {status}");
 
-    let cases: [Case; 4] = [
+    let cases: [Case; 6] = [
         ("graph js sdk: success", graph_success),
         ("graph js sdk: failure", graph_failure),
         ("google python client: success", google_success),
         ("google python client: failure", google_failure),
+        ("pyodata (OData V2): success", pyodata_success),
+        ("pyodata (OData V2): failure", pyodata_failure),
     ];
     let mut failed = Vec::new();
     for (name, case) in cases {
@@ -171,6 +176,40 @@ fn google_failure(dir: &Path) {
     assert_eq!(status, 404, "GET {TASKS}/1: {body}");
 }
 
+/// A changeset that creates two people, then a GET of them all: pyodata reads both created
+/// entities from the changeset's answer and the list from the GET, and both are stored.
+fn pyodata_success(dir: &Path) {
+    let demo = Demo::start(dir);
+    let summary = demo.run_client(dir, Client::Pyodata, "success");
+    assert_eq!(
+        summary["created"],
+        json!([{"id": "1", "name": "Ada Lovelace"}, {"id": "2", "name": "Grace Hopper"}]),
+        "{summary:#}"
+    );
+    assert_eq!(
+        summary["listed"],
+        json!(["Ada Lovelace", "Grace Hopper"]),
+        "{summary:#}"
+    );
+    let (status, list) = demo.get(PEOPLE);
+    assert_eq!(status, 200, "GET {PEOPLE}: {list}");
+    assert_eq!(
+        list["d"]["results"].as_array().map(Vec::len),
+        Some(2),
+        "{list}"
+    );
+}
+
+/// A changeset whose second member the server refuses: pyodata reports the changeset failed
+/// with the refused member's 400, and the first member was rolled back.
+fn pyodata_failure(dir: &Path) {
+    let demo = Demo::start(dir);
+    let summary = demo.run_client(dir, Client::Pyodata, "failure");
+    assert_eq!(summary["status"], 400, "{summary:#}");
+    let (status, body) = demo.get(PEOPLE);
+    assert_eq!(status, 404, "GET {PEOPLE} after the rollback: {body}");
+}
+
 // ------------------------------------------------------------------------------------------
 // The server and the clients.
 
@@ -181,6 +220,8 @@ enum Client {
     Graph,
     /// `.venv/bin/python google-client.py PORT SCENARIO`
     Google,
+    /// `.venv/bin/python pyodata-client.py PORT SCENARIO`
+    Pyodata,
 }
 
 /// `batchwire serve --demo` on a free port of 127.0.0.1, with an HTTP client for reading its
@@ -234,6 +275,7 @@ impl Demo {
         let (program, script) = match client {
             Client::Graph => (PathBuf::from("node"), "graph-client.mjs"),
             Client::Google => (dir.join(".venv/bin/python"), "google-client.py"),
+            Client::Pyodata => (dir.join(".venv/bin/python"), "pyodata-client.py"),
         };
         let port = self.server.port.to_string();
         let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));

@@ -107,6 +107,10 @@ pub struct DialectRules {
     pub spelling: Spelling,
     /// Headers of sub-requests the dialect does not carry, with the reason.
     pub request_headers_not_carried: &'static [(&'static str, &'static str)],
+    /// The status of the answer to a batch that was read and run: `202 Accepted` in OData V2
+    /// and V3 ([MS-ODATA] 3.2.8, which clients such as pyodata check) and Azure, `200` in
+    /// OData V4 (section 11.7.4) and Google.
+    pub batch_status: u16,
 }
 
 /// A protocol version header: `OData-Version: 4.0`, `DataServiceVersion: 2.0`.
@@ -164,6 +168,7 @@ const GENERIC: DialectRules = DialectRules {
     ids: IdScheme::Given,
     spelling: Spelling::AsWritten,
     request_headers_not_carried: &[],
+    batch_status: 200,
 };
 
 const ODATA_V2: DialectRules = DialectRules {
@@ -174,6 +179,7 @@ const ODATA_V2: DialectRules = DialectRules {
         value: "2.0",
         on_parts: true,
     }),
+    batch_status: 202,
     ..GENERIC
 };
 
@@ -244,6 +250,7 @@ const AZURE: DialectRules = DialectRules {
         "x-ms-version",
         "Azure uses the batch request's x-ms-version for every sub-request",
     )],
+    batch_status: 202,
     ..GENERIC
 };
 

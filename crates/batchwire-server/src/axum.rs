@@ -121,6 +121,10 @@ impl IntoResponse for BatchAnswer {
             Ok(written) => {
                 let mut response = Response::new(axum::body::Body::from(written.body));
                 *response.headers_mut() = written.headers;
+                if let Format::Multipart(dialect) = self.format {
+                    *response.status_mut() = StatusCode::from_u16(dialect.rules().batch_status)
+                        .unwrap_or(StatusCode::OK);
+                }
                 response
             }
             Err(e) => (

@@ -107,3 +107,20 @@ fn a_body_that_is_not_a_batch_is_a_located_400() {
     assert!(body.starts_with("expected a multipart batch"), "{body}");
     assert!(body.ends_with("at byte 0 (line 1, column 1)"), "{body}");
 }
+
+#[test]
+fn the_answer_has_the_status_each_dialect_gives_a_batch() {
+    use batchwire::{BatchResponse, Dialect, Format};
+    for (dialect, status) in [
+        (Dialect::OdataV2, StatusCode::ACCEPTED),
+        (Dialect::OdataV3, StatusCode::ACCEPTED),
+        (Dialect::Azure, StatusCode::ACCEPTED),
+        (Dialect::OdataV4, StatusCode::OK),
+        (Dialect::Google, StatusCode::OK),
+        (Dialect::Generic, StatusCode::OK),
+    ] {
+        let response = BatchAnswer::of(Ok(BatchResponse::default()), Format::Multipart(dialect))
+            .into_response();
+        assert_eq!(response.status(), status, "{dialect}");
+    }
+}
