@@ -66,7 +66,8 @@ pub(crate) struct Forward<'u> {
     pub(crate) root: &'static str,
 }
 
-fn refused(status: StatusCode, code: &str, message: &str) -> Response<Bytes> {
+/// The answer to a sub-request that is not run: a JSON error with `code` and `message`.
+pub(crate) fn refused(status: StatusCode, code: &str, message: &str) -> Response<Bytes> {
     let mut response = Response::new(Bytes::from(
         json!({"error": {"code": code, "message": message}}).to_string(),
     ));
@@ -78,8 +79,10 @@ fn refused(status: StatusCode, code: &str, message: &str) -> Response<Bytes> {
     response
 }
 
-/// Why a sub-request is not forwarded, if it is not.
-fn check(request: &Request<Bytes>, root: &str) -> Result<String, &'static str> {
+/// The target's path below `root` for a sub-request that may run, or why it may not: another
+/// origin, a way out of the service root, a batch inside the batch, `Transfer-Encoding`. The
+/// demo store and the gateway both hold every sub-request to it.
+pub(crate) fn check(request: &Request<Bytes>, root: &str) -> Result<String, &'static str> {
     if request.uri().authority().map(http::uri::Authority::as_str) != Some(OWN_AUTHORITY) {
         return Err("a sub-request goes to the batch's own service only, not to another origin");
     }

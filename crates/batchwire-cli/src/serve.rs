@@ -20,7 +20,7 @@ use clap::Args;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::gateway::{Forward, OWN_AUTHORITY, Upstream};
+use crate::gateway::{Forward, OWN_AUTHORITY, Upstream, check, refused};
 
 /// The arguments of `batchwire serve`.
 #[derive(Clone, Debug, Args)]
@@ -320,7 +320,8 @@ impl Handler for Demo {
 }
 
 /// The store seen from a batch endpoint: a target with an absolute path is under the
-/// endpoint's root (Graph's `/users` is `/v1.0/users`), as those services read it.
+/// endpoint's root (Graph's `/users` is `/v1.0/users`), as those services read it, and a
+/// sub-request the gateway would refuse is refused here too.
 struct Rooted<'d> {
     demo: &'d Demo,
     root: &'static str,
@@ -328,16 +329,14 @@ struct Rooted<'d> {
 
 impl Handler for Rooted<'_> {
     fn call(&self, request: Request<Bytes>) -> impl Future<Output = Response<Bytes>> + Send {
-        let path = request.uri().path();
-        let rooted = if path.starts_with(self.root) {
-            path.to_owned()
-        } else {
-            format!("{}{}", self.root.trim_end_matches('/'), path)
+        let response = match check(&request, self.root) {
+            Ok(relative) => self.demo.store.handle(
+                request.method(),
+                &format!("{}{relative}", self.root),
+                request.body(),
+            ),
+            Err(why) => refused(StatusCode::BAD_REQUEST, "Refused", why),
         };
-        let response = self
-            .demo
-            .store
-            .handle(request.method(), &rooted, request.body());
         async move { response }
     }
 

@@ -766,6 +766,37 @@ fn serve_demo_runs_batches_of_every_format_against_its_store() {
         .unwrap();
     let orders: Value = serde_json::from_str(&orders.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(orders["value"][0]["n"], 1);
+    // Creates aimed at another origin, out of the service root, at a batch endpoint, or with
+    // Transfer-Encoding: each refused with 400, and none of them stored.
+    let (_, body) = post(
+        "/v1.0/$batch",
+        "application/json",
+        r#"{"requests":[
+            {"id":"1","method":"POST","url":"http://127.0.0.1:1/v1.0/users","headers":{"Content-Type":"application/json"},"body":{"name":"elsewhere"}},
+            {"id":"2","method":"POST","url":"/../../admin","headers":{"Content-Type":"application/json"},"body":{"name":"escape"}},
+            {"id":"3","method":"POST","url":"/%2e%2e/admin","headers":{"Content-Type":"application/json"},"body":{"name":"encoded"}},
+            {"id":"4","method":"POST","url":"/users%2f..%2fadmin","headers":{"Content-Type":"application/json"},"body":{"name":"slash"}},
+            {"id":"5","method":"POST","url":"/$batch","headers":{"Content-Type":"application/json"},"body":{"requests":[]}},
+            {"id":"6","method":"POST","url":"/users","headers":{"Content-Type":"application/json","Transfer-Encoding":"chunked"},"body":{"name":"smuggled"}}
+        ]}"#,
+    );
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    for response in doc["responses"].as_array().unwrap() {
+        assert_eq!(response["status"], 400, "{response}");
+        assert_eq!(response["body"]["error"]["code"], "Refused", "{response}");
+    }
+    assert_eq!(doc["responses"].as_array().unwrap().len(), 6, "{doc}");
+    let mut users = agent.get(format!("{origin}/v1.0/users")).call().unwrap();
+    let users: Value = serde_json::from_str(&users.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(users["value"].as_array().map(Vec::len), Some(1), "{users}");
+    assert_eq!(
+        agent
+            .get(format!("{origin}/admin"))
+            .call()
+            .unwrap()
+            .status(),
+        404
+    );
     // A body that is not a batch: 400 with the located error.
     let (_, body) = post("/v1.0/$batch", "text/html", "<html>");
     assert!(body.starts_with("expected a multipart batch"), "{body}");
