@@ -2,27 +2,10 @@
 //! safe way: only to that origin and under its path, no batch inside a batch, no framing or
 //! hop-by-hop header passed on, no redirect followed, no upstream internals in an error.
 
-use batchwire_server::Handler;
+use batchwire_server::{Handler, confine, forwardable};
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use serde_json::json;
-
-/// Headers of one connection, or of the framing, which are never forwarded as written: the
-/// framing is the gateway's own (RFC 9110 7.6.1, RFC 9112 6).
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "content-length",
-    "expect",
-    "host",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
 
 /// The origin the executor resolves targets against: a target that resolves elsewhere names
 /// another origin.
@@ -79,55 +62,10 @@ pub(crate) fn refused(status: StatusCode, code: &str, message: &str) -> Response
     response
 }
 
-/// The target's path below `root` for a sub-request that may run, or why it may not: another
-/// origin, a way out of the service root, a batch inside the batch, `Transfer-Encoding`. The
-/// demo store and the gateway both hold every sub-request to it.
+/// The target's path below `root` for a sub-request that may run, or why it may not (see
+/// [`confine`]). The demo store and the gateway both hold every sub-request to it.
 pub(crate) fn check(request: &Request<Bytes>, root: &str) -> Result<String, &'static str> {
-    if request.uri().authority().map(http::uri::Authority::as_str) != Some(OWN_AUTHORITY) {
-        return Err("a sub-request goes to the batch's own service only, not to another origin");
-    }
-    if request
-        .headers()
-        .contains_key(http::header::TRANSFER_ENCODING)
-    {
-        return Err("a sub-request with Transfer-Encoding is not forwarded");
-    }
-    // A target with an absolute path is under the endpoint's root, as Graph and Asana read
-    // theirs (`/users` is `/v1.0/users`).
-    let path = request.uri().path();
-    let relative = path
-        .strip_prefix(root)
-        .or_else(|| path.strip_prefix(root.trim_end_matches('/')))
-        .unwrap_or(path);
-    let lower = relative.to_ascii_lowercase();
-    let escapes = relative.split('/').any(|s| s == ".." || s == ".")
-        || lower.contains("%2e")
-        || lower.contains("%2f")
-        || lower.contains("%5c")
-        || relative.contains('\\')
-        || path.contains("//");
-    if escapes {
-        return Err(
-            "a sub-request's target stays under the service root (no dot segments, encoded slashes or backslashes)",
-        );
-    }
-    if relative
-        .split('/')
-        .any(|s| s.eq_ignore_ascii_case("$batch"))
-    {
-        return Err("a batch inside a batch is not run");
-    }
-    Ok(relative.trim_start_matches('/').to_owned())
-}
-
-fn forwardable(headers: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
-            out.append(name.clone(), value.clone());
-        }
-    }
-    out
+    confine(request, root, OWN_AUTHORITY)
 }
 
 impl Handler for Forward<'_> {
@@ -207,7 +145,7 @@ mod tests {
 
     #[test]
     fn framing_and_hop_by_hop_headers_stay_behind() {
-        let mut headers = HeaderMap::new();
+        let mut headers = http::HeaderMap::new();
         for name in ["connection", "content-length", "host", "accept", "if-match"] {
             headers.insert(http::HeaderName::from_static(name), "x".parse().unwrap());
         }

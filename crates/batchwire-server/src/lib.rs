@@ -48,6 +48,8 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 mod execute;
+mod guard;
 mod resolve;
 
 pub use execute::{ExecuteError, ExecuteOptions, Handler, execute};
+pub use guard::{HOP_BY_HOP, confine, forwardable};
