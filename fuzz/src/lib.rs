@@ -2,9 +2,11 @@
 
 mod cross;
 mod generated;
+mod server;
 
 pub use cross::cross_format;
 pub use generated::differential;
+pub use server::server;
 
 use batchwire_core::{BatchMessage, Item, MessageKind, ParseError, Tolerance};
 use batchwire_multipart::{
