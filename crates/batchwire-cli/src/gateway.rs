@@ -2,7 +2,7 @@
 //! safe way: only to that origin and under its path, no batch inside a batch, no framing or
 //! hop-by-hop header passed on, no redirect followed, no upstream internals in an error.
 
-use batchwire_server::{Handler, confine, forwardable};
+use batchwire_server::{CREDENTIALS, Handler, confine, forwardable};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use serde_json::json;
@@ -68,6 +68,16 @@ pub(crate) fn check(request: &Request<Bytes>, root: &str) -> Result<String, &'st
     confine(request, root, OWN_AUTHORITY)
 }
 
+/// The headers of a sub-request that go upstream: neither framing nor hop-by-hop ones, nor
+/// credentials (a batch cannot send its own per request).
+fn sub_request_headers(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut out = forwardable(headers);
+    for name in CREDENTIALS {
+        out.remove(*name);
+    }
+    out
+}
+
 impl Handler for Forward<'_> {
     fn call(&self, request: Request<Bytes>) -> impl Future<Output = Response<Bytes>> + Send {
         let checked = check(&request, self.root);
@@ -87,7 +97,7 @@ impl Handler for Forward<'_> {
             let sent = upstream
                 .client
                 .request(parts.method, url)
-                .headers(forwardable(&parts.headers))
+                .headers(sub_request_headers(&parts.headers))
                 .body(body)
                 .send()
                 .await;
@@ -152,5 +162,14 @@ mod tests {
         let forwarded = forwardable(&headers);
         let kept: Vec<&str> = forwarded.keys().map(http::HeaderName::as_str).collect();
         assert_eq!(kept, ["accept", "if-match"]);
+        for name in ["authorization", "cookie", "proxy-authorization"] {
+            headers.insert(
+                http::HeaderName::from_static(name),
+                "secret".parse().unwrap(),
+            );
+        }
+        let sent = sub_request_headers(&headers);
+        let sent: Vec<&str> = sent.keys().map(http::HeaderName::as_str).collect();
+        assert_eq!(sent, ["accept", "if-match"]);
     }
 }

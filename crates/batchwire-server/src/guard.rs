@@ -21,6 +21,10 @@ pub const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// Headers that carry credentials. A sub-request's own are not forwarded: what a forwarder
+/// sends upstream is its own configuration's, not something a batch can set per request.
+pub const CREDENTIALS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
+
 /// The path below `root` that `request` targets, or why it may not run: its URI names an
 /// authority other than `own_authority` (another origin), it has `Transfer-Encoding`
 /// (request smuggling), its path leaves `root` (dot segments, percent-encoded dots, slashes

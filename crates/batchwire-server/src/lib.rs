@@ -52,4 +52,4 @@ mod guard;
 mod resolve;
 
 pub use execute::{ExecuteError, ExecuteOptions, Handler, execute};
-pub use guard::{HOP_BY_HOP, confine, forwardable};
+pub use guard::{CREDENTIALS, HOP_BY_HOP, confine, forwardable};
