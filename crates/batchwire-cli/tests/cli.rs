@@ -692,20 +692,14 @@ fn retry_writes_the_batch_to_send_again_and_when() {
     assert_eq!(nothing.status.code(), Some(3));
 }
 
-#[test]
-fn serve_demo_runs_batches_of_every_format_against_its_store() {
+/// `batchwire serve ARGS` on a free port of 127.0.0.1: the process, stopped by its PID when
+/// dropped whatever the assertions do, and its origin.
+fn serve(args: &[&str]) -> (Stop, String) {
     use std::io::{BufRead as _, BufReader};
 
-    // Stopped by its PID whatever the assertions do.
-    struct Stop(std::process::Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_batchwire"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -714,12 +708,62 @@ fn serve_demo_runs_batches_of_every_format_against_its_store() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let _stop = Stop(child);
     let origin = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap()
         .to_owned();
+    (Stop(child), origin)
+}
+
+/// A server process, stopped by its PID when dropped.
+struct Stop(std::process::Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_upstream_refuses_atomic_groups_and_hides_why_the_upstream_failed() {
+    // Port 1 on loopback: nothing answers there.
+    let (_stop, origin) = serve(&["--upstream", "http://127.0.0.1:1/svc/"]);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let post = |body: &str| {
+        let mut response = agent
+            .post(format!("{origin}/v1.0/$batch"))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    };
+    let (status, body) = post(
+        r#"{"requests":[{"id":"1","method":"POST","url":"/users","atomicityGroup":"g","headers":{"Content-Type":"application/json"},"body":{}}]}"#,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("expected no atomic group"), "{body}");
+    let (status, body) = post(r#"{"requests":[{"id":"1","method":"GET","url":"/users/1"}]}"#);
+    assert_eq!(status, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let answer = &doc["responses"][0];
+    assert_eq!(answer["status"], 502, "{doc}");
+    assert_eq!(answer["body"]["error"]["code"], "BadGateway", "{doc}");
+    // What went wrong (the address, the OS error) stays out of the answer.
+    for leak in ["127.0.0.1:1", "refused", "error trying", "os error"] {
+        assert!(!body.to_ascii_lowercase().contains(leak), "{leak}: {body}");
+    }
+}
+
+#[test]
+fn serve_demo_runs_batches_of_every_format_against_its_store() {
+    let (_stop, origin) = serve(&["--demo"]);
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .proxy(None)
