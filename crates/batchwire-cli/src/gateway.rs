@@ -19,17 +19,45 @@ pub(crate) struct Upstream {
     origin: String,
     /// The path every forwarded target lives under, with no trailing `/`.
     prefix: String,
+    /// Further origins (`http://host:port`) that a sub-request may name in an absolute URL.
+    allowed: Vec<String>,
+    /// Headers of the batch request passed on to every sub-request forwarded to the upstream
+    /// (and to no allowed origin), in place of any the sub-request has.
+    pass: Vec<http::HeaderName>,
+}
+
+/// `http://host:port` of an absolute URL, and its path.
+fn origin_of(url: &str, what: &str) -> Result<(String, String), String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| format!("expected {what} such as http://host:port/path/, found {url:?}"))?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme @ ("http" | "https")), Some(authority)) => {
+            Ok((format!("{scheme}://{authority}"), uri.path().to_owned()))
+        }
+        _ => Err(format!(
+            "expected {what} with http or https and a host, found {url:?}"
+        )),
+    }
 }
 
 impl Upstream {
-    /// The service at `url` (`http://host:port/path/`).
-    pub(crate) fn new(url: &str) -> Result<Upstream, String> {
-        let uri: http::Uri = url.parse().map_err(|_| {
-            format!("expected an upstream URL such as http://host:port/path/, found {url:?}")
-        })?;
-        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return Err(format!("expected an absolute upstream URL, found {url:?}"));
-        };
+    /// The service at `url` (`http://host:port/path/`); `allowed` further origins that a
+    /// sub-request may name; `pass` the names of headers of the batch request passed on to
+    /// every sub-request forwarded to the upstream.
+    pub(crate) fn new(url: &str, allowed: &[String], pass: &[String]) -> Result<Upstream, String> {
+        let (origin, path) = origin_of(url, "an upstream URL")?;
+        let allowed = allowed
+            .iter()
+            .map(|url| origin_of(url, "an allowed origin").map(|(origin, _)| origin))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pass = pass
+            .iter()
+            .map(|name| {
+                http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| format!("expected a header name to pass on, found {name:?}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let client = reqwest::Client::builder()
             // A redirect could lead to another origin: the answer is handed back instead.
             .redirect(reqwest::redirect::Policy::none())
@@ -37,16 +65,56 @@ impl Upstream {
             .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
         Ok(Upstream {
             client,
-            origin: format!("{scheme}://{authority}"),
-            prefix: uri.path().trim_end_matches('/').to_owned(),
+            origin,
+            prefix: path.trim_end_matches('/').to_owned(),
+            allowed,
+            pass,
         })
+    }
+
+    /// The headers of the batch request `outer` that pass on to the upstream.
+    pub(crate) fn passed(&self, outer: &http::HeaderMap) -> http::HeaderMap {
+        let mut passed = http::HeaderMap::new();
+        for name in &self.pass {
+            for value in outer.get_all(name) {
+                passed.append(name.clone(), value.clone());
+            }
+        }
+        passed
+    }
+
+    /// Where a sub-request goes: the upstream's URL for a target of the batch's own service,
+    /// or the URL at an allowed origin, with whether it is the upstream; or why it is refused.
+    fn url(&self, request: &Request<Bytes>, root: &str) -> Result<(String, bool), &'static str> {
+        let query = request
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        let authority = request.uri().authority().map(http::uri::Authority::as_str);
+        if authority == Some(OWN_AUTHORITY) {
+            let relative = check(request, root)?;
+            return Ok((
+                format!("{}{}/{relative}{query}", self.origin, self.prefix),
+                true,
+            ));
+        }
+        let scheme = request.uri().scheme_str().unwrap_or("http");
+        let origin = format!("{scheme}://{}", authority.unwrap_or_default());
+        if !self.allowed.contains(&origin) {
+            return Err("a sub-request goes to the batch's own service or an allowed origin only");
+        }
+        let path = confine(request, "/", authority.unwrap_or_default())?;
+        Ok((format!("{origin}/{path}{query}"), false))
     }
 }
 
-/// The upstream seen from one batch endpoint.
+/// The upstream seen from one batch endpoint, with the headers of the batch request that pass
+/// on to it.
 pub(crate) struct Forward<'u> {
     pub(crate) upstream: &'u Upstream,
     pub(crate) root: &'static str,
+    pub(crate) passed: http::HeaderMap,
 }
 
 /// The answer to a sub-request that is not run: a JSON error with `code` and `message`.
@@ -68,36 +136,46 @@ pub(crate) fn check(request: &Request<Bytes>, root: &str) -> Result<String, &'st
     confine(request, root, OWN_AUTHORITY)
 }
 
-/// The headers of a sub-request that go upstream: neither framing nor hop-by-hop ones, nor
-/// credentials (a batch cannot send its own per request).
-fn sub_request_headers(headers: &http::HeaderMap) -> http::HeaderMap {
+/// The headers of a sub-request that are sent: neither framing nor hop-by-hop ones, nor
+/// credentials (a batch cannot send its own per request), then the `passed` headers of the
+/// batch request in place of the sub-request's own.
+fn sub_request_headers(
+    headers: &http::HeaderMap,
+    passed: Option<&http::HeaderMap>,
+) -> http::HeaderMap {
     let mut out = forwardable(headers);
     for name in CREDENTIALS {
         out.remove(*name);
+    }
+    if let Some(passed) = passed {
+        for name in passed.keys() {
+            out.remove(name);
+        }
+        for (name, value) in passed {
+            out.append(name.clone(), value.clone());
+        }
     }
     out
 }
 
 impl Handler for Forward<'_> {
     fn call(&self, request: Request<Bytes>) -> impl Future<Output = Response<Bytes>> + Send {
-        let checked = check(&request, self.root);
+        let target = self.upstream.url(&request, self.root);
         let upstream = self.upstream;
+        let passed = &self.passed;
         async move {
-            let relative = match checked {
-                Ok(relative) => relative,
+            let (url, to_upstream) = match target {
+                Ok(target) => target,
                 Err(why) => return refused(StatusCode::BAD_REQUEST, "Refused", why),
             };
-            let query = request
-                .uri()
-                .query()
-                .map(|q| format!("?{q}"))
-                .unwrap_or_default();
-            let url = format!("{}{}/{relative}{query}", upstream.origin, upstream.prefix);
             let (parts, body) = request.into_parts();
             let sent = upstream
                 .client
                 .request(parts.method, url)
-                .headers(sub_request_headers(&parts.headers))
+                .headers(sub_request_headers(
+                    &parts.headers,
+                    to_upstream.then_some(passed),
+                ))
                 .body(body)
                 .send()
                 .await;
@@ -168,7 +246,7 @@ mod tests {
                 "secret".parse().unwrap(),
             );
         }
-        let sent = sub_request_headers(&headers);
+        let sent = sub_request_headers(&headers, None);
         let sent: Vec<&str> = sent.keys().map(http::HeaderName::as_str).collect();
         assert_eq!(sent, ["accept", "if-match"]);
     }

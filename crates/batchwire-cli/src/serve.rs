@@ -34,6 +34,16 @@ pub(crate) struct ServeArgs {
     /// refused (plain REST cannot roll one back).
     #[arg(long, value_name = "URL")]
     upstream: Option<String>,
+    /// With --upstream: a further origin (`http://host:port`) that a sub-request may name in
+    /// an absolute URL, forwarded there under the same path rules; repeatable. None by
+    /// default.
+    #[arg(long, value_name = "URL", requires = "upstream")]
+    allow_origin: Vec<String>,
+    /// With --upstream: a header of the batch request (`Authorization`, a tenant header)
+    /// passed on to every sub-request forwarded to the upstream, in place of the
+    /// sub-request's own; never to an allowed origin; repeatable. None by default.
+    #[arg(long, value_name = "NAME", requires = "upstream")]
+    pass_header: Vec<String>,
     /// The address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -372,6 +382,7 @@ enum Backend {
 async fn batch(
     State(backend): State<Arc<Backend>>,
     endpoint: Endpoint,
+    outer: http::HeaderMap,
     incoming: IncomingBatch,
 ) -> AxumResponse {
     let format = match (incoming.format, endpoint.json) {
@@ -410,6 +421,7 @@ async fn batch(
             let forward = Forward {
                 upstream,
                 root: endpoint.root,
+                passed: upstream.passed(&outer),
             };
             execute(&forward, &incoming.batch, &options).await
         }
@@ -523,9 +535,13 @@ fn router(backend: Backend) -> Router {
     for (path, endpoint) in endpoints {
         router = router.route(
             path,
-            post(move |state: State<Arc<Backend>>, incoming: IncomingBatch| {
-                batch(state, endpoint, incoming)
-            }),
+            post(
+                move |state: State<Arc<Backend>>,
+                      outer: http::HeaderMap,
+                      incoming: IncomingBatch| {
+                    batch(state, endpoint, outer, incoming)
+                },
+            ),
         );
     }
     router.fallback(rest).with_state(Arc::new(backend))
@@ -534,7 +550,7 @@ fn router(backend: Backend) -> Router {
 /// Serves until stopped.
 pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
     let backend = match &args.upstream {
-        Some(url) => Backend::Upstream(Upstream::new(url)?),
+        Some(url) => Backend::Upstream(Upstream::new(url, &args.allow_origin, &args.pass_header)?),
         None => Backend::Demo(Demo::default()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

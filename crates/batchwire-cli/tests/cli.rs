@@ -845,3 +845,92 @@ fn serve_demo_runs_batches_of_every_format_against_its_store() {
     let (_, body) = post("/v1.0/$batch", "text/html", "<html>");
     assert!(body.starts_with("expected a multipart batch"), "{body}");
 }
+
+#[test]
+fn serve_upstream_passes_only_configured_headers_and_reaches_only_allowed_origins() {
+    use std::io::{Read as _, Write as _};
+
+    // The upstream: records the head of the one request it is sent, answers 200.
+    let recorder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("http://{}/svc/", recorder.local_addr().unwrap());
+    let (heads, head) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = recorder.accept().unwrap();
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).unwrap();
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+            .unwrap();
+        heads
+            .send(String::from_utf8_lossy(&seen).to_ascii_lowercase())
+            .unwrap();
+    });
+    let (_demo, demo) = serve(&["--demo"]);
+    let (_gateway, gateway) = serve(&[
+        "--upstream",
+        &upstream,
+        "--pass-header",
+        "X-Tenant",
+        "--pass-header",
+        "Authorization",
+        "--allow-origin",
+        &demo,
+    ]);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let batch = serde_json::json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/users/1", "headers": {"Authorization": "Bearer sub", "X-Tenant": "evil", "Cookie": "c=sub", "Accept": "application/json"}},
+        {"id": "2", "method": "POST", "url": format!("{demo}/v1.0/users"), "headers": {"Content-Type": "application/json"}, "body": {"name": "via the allow-list"}},
+        {"id": "3", "method": "GET", "url": format!("{demo}/v1.0/%2e%2e/admin")},
+        {"id": "4", "method": "GET", "url": "http://127.0.0.1:1/x"},
+    ]});
+    let mut response = agent
+        .post(format!("{gateway}/v1.0/$batch"))
+        .header("Content-Type", "application/json")
+        .header("X-Tenant", "t1")
+        .header("Authorization", "Bearer outer")
+        .header("Cookie", "c=outer")
+        .send(batch.to_string())
+        .unwrap();
+    let doc: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let status = |id: &str| {
+        doc["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].clone())
+    };
+    assert_eq!(status("1"), Some(serde_json::json!(200)), "{doc}");
+    assert_eq!(status("2"), Some(serde_json::json!(201)), "{doc}");
+    assert_eq!(status("3"), Some(serde_json::json!(400)), "{doc}");
+    assert_eq!(status("4"), Some(serde_json::json!(400)), "{doc}");
+    // The upstream got the outer request's configured headers, not the sub-request's.
+    let head = head
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    assert!(head.starts_with("get /svc/users/1 http/1.1\r\n"), "{head}");
+    assert!(head.contains("\r\nx-tenant: t1\r\n"), "{head}");
+    assert!(
+        head.contains("\r\nauthorization: bearer outer\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("\r\naccept: application/json\r\n"), "{head}");
+    for absent in ["evil", "bearer sub", "cookie"] {
+        assert!(!head.contains(absent), "{absent}: {head}");
+    }
+    // The allowed origin stored what was sent there.
+    let mut user = agent.get(format!("{demo}/v1.0/users/1")).call().unwrap();
+    let user: Value = serde_json::from_str(&user.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(user["name"], "via the allow-list", "{user}");
+}
