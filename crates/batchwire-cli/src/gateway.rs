@@ -72,6 +72,11 @@ impl Upstream {
         })
     }
 
+    /// The further origins a sub-request may name.
+    pub(crate) fn allowed(&self) -> &[String] {
+        &self.allowed
+    }
+
     /// The headers of the batch request `outer` that pass on to the upstream.
     pub(crate) fn passed(&self, outer: &http::HeaderMap) -> http::HeaderMap {
         let mut passed = http::HeaderMap::new();

@@ -395,7 +395,10 @@ async fn batch(
         return (StatusCode::INTERNAL_SERVER_ERROR, "bad root").into_response();
     };
     let started = Instant::now();
-    let options = ExecuteOptions::new(format, base);
+    let mut options = ExecuteOptions::new(format, base);
+    if let Backend::Upstream(upstream) = backend.as_ref() {
+        options.allowed_origins = upstream.allowed().to_vec();
+    }
     let answer = match backend.as_ref() {
         Backend::Demo(demo) => {
             let _one = demo.one_batch.lock().await;

@@ -848,30 +848,9 @@ fn serve_demo_runs_batches_of_every_format_against_its_store() {
 
 #[test]
 fn serve_upstream_passes_only_configured_headers_and_reaches_only_allowed_origins() {
-    use std::io::{Read as _, Write as _};
-
-    // The upstream: records the head of the one request it is sent, answers 200.
-    let recorder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let upstream = format!("http://{}/svc/", recorder.local_addr().unwrap());
-    let (heads, head) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let (mut stream, _) = recorder.accept().unwrap();
-        let mut seen = Vec::new();
-        let mut buffer = [0u8; 4096];
-        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = stream.read(&mut buffer).unwrap();
-            if n == 0 {
-                break;
-            }
-            seen.extend_from_slice(&buffer[..n]);
-        }
-        stream
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-            .unwrap();
-        heads
-            .send(String::from_utf8_lossy(&seen).to_ascii_lowercase())
-            .unwrap();
-    });
+    let (upstream, head) = one_shot_upstream(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+    );
     let (_demo, demo) = serve(&["--demo"]);
     let (_gateway, gateway) = serve(&[
         "--upstream",
@@ -933,4 +912,80 @@ fn serve_upstream_passes_only_configured_headers_and_reaches_only_allowed_origin
     let mut user = agent.get(format!("{demo}/v1.0/users/1")).call().unwrap();
     let user: Value = serde_json::from_str(&user.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(user["name"], "via the allow-list", "{user}");
+}
+
+/// An upstream on a free port of 127.0.0.1 that answers one request with `answer` and sends
+/// the head of that request, in lower case, through the receiver. Its URL ends in `/svc/`.
+fn one_shot_upstream(answer: &'static [u8]) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read as _, Write as _};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/svc/", listener.local_addr().unwrap());
+    let (heads, head) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buffer).unwrap();
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+        }
+        stream.write_all(answer).unwrap();
+        heads
+            .send(String::from_utf8_lossy(&seen).to_ascii_lowercase())
+            .unwrap();
+    });
+    (url, head)
+}
+
+#[test]
+fn serve_upstream_hands_a_redirect_back_without_following_it() {
+    let (upstream, head) = one_shot_upstream(
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    let (_gateway, gateway) = serve(&["--upstream", &upstream]);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let mut response = agent
+        .post(format!("{gateway}/v1.0/$batch"))
+        .header("Content-Type", "application/json")
+        .send(r#"{"requests":[{"id":"1","method":"GET","url":"/users/1"}]}"#)
+        .unwrap();
+    let doc: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(doc["responses"][0]["status"], 302, "{doc}");
+    assert_eq!(
+        doc["responses"][0]["headers"]["Location"], "http://127.0.0.1:1/elsewhere",
+        "{doc}"
+    );
+    assert!(
+        head.recv_timeout(std::time::Duration::from_secs(10))
+            .is_ok()
+    );
+}
+
+#[test]
+fn serve_demo_refuses_a_batch_past_its_limits_before_running_any() {
+    let (_demo, origin) = serve(&["--demo"]);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let requests: Vec<Value> = (1..=1001)
+        .map(|i| serde_json::json!({"id": i.to_string(), "method": "POST", "url": "/users", "headers": {"Content-Type": "application/json"}, "body": {}}))
+        .collect();
+    let response = agent
+        .post(format!("{origin}/v1.0/$batch"))
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({ "requests": requests }).to_string())
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let stored = agent.get(format!("{origin}/v1.0/users")).call().unwrap();
+    assert_eq!(stored.status(), 404, "nothing was created");
 }

@@ -70,6 +70,11 @@ pub struct ExecuteOptions {
     /// How long a batch may run: an operation not started by then is answered 503 with
     /// `Retry-After` and not run. `None`: no bound.
     pub deadline: Option<Duration>,
+    /// Origins (`http://host:port`) that a target may name besides `base`'s own. A target at
+    /// any other origin, out of `base`'s path, naming `$batch`, or with `Transfer-Encoding` is
+    /// answered 400 `Refused` and not run (see [`confine`](crate::confine)); at an allowed
+    /// origin the same path rules hold from its root. Empty by default.
+    pub allowed_origins: Vec<String>,
 }
 
 impl ExecuteOptions {
@@ -84,7 +89,33 @@ impl ExecuteOptions {
             max_body_bytes: 16 << 20,
             concurrency: 8,
             deadline: Some(Duration::from_secs(30)),
+            allowed_origins: Vec::new(),
         }
+    }
+
+    /// Where a request may go: `Ok` for the own service under `base`'s path, or an allowed
+    /// origin; else why not.
+    fn admit(&self, request: &Request<Bytes>) -> Result<(), &'static str> {
+        let own = self
+            .base
+            .authority()
+            .map_or("", http::uri::Authority::as_str);
+        let authority = request
+            .uri()
+            .authority()
+            .map_or("", http::uri::Authority::as_str);
+        if authority == own {
+            return crate::confine(request, self.base.path(), own).map(drop);
+        }
+        let scheme = request.uri().scheme_str().unwrap_or("http");
+        if self
+            .allowed_origins
+            .iter()
+            .any(|origin| *origin == format!("{scheme}://{authority}"))
+        {
+            return crate::confine(request, "/", authority).map(drop);
+        }
+        Err("a sub-request goes to the batch's own service or an allowed origin only")
     }
 
     /// These options with another bound on concurrent operations.
@@ -383,7 +414,8 @@ impl Run<'_> {
                 ),
             )));
         }
-        op.into_http_request_with_base(&self.options.base)
+        let request = op
+            .into_http_request_with_base(&self.options.base)
             .map_err(|e| {
                 Box::new(error(
                     format,
@@ -391,7 +423,11 @@ impl Run<'_> {
                     "BadRequest",
                     &e.to_string(),
                 ))
-            })
+            })?;
+        self.options
+            .admit(&request)
+            .map_err(|why| Box::new(error(format, StatusCode::BAD_REQUEST, "Refused", why)))?;
+        Ok(request)
     }
 
     /// An atomic group; `true` when it committed.

@@ -402,3 +402,38 @@ fn what_references_bring_in_counts_and_the_deadline_stops_what_has_not_started()
             .all(|r| r.headers.get_str("retry-after") == Some("1"))
     );
 }
+
+#[test]
+fn targets_that_leave_the_service_are_refused_and_not_run() {
+    let store = Store::default();
+    let batch = json_batch(
+        JsonFormat::MsGraph,
+        r#"{"requests":[
+            {"id":"1","method":"post","url":"http://elsewhere.test/svc/A","headers":{"content-type":"application/json"},"body":{}},
+            {"id":"2","method":"post","url":"/svc/../admin/A","headers":{"content-type":"application/json"},"body":{}},
+            {"id":"3","method":"post","url":"%2e%2e/A","headers":{"content-type":"application/json"},"body":{}},
+            {"id":"4","method":"post","url":"$batch","headers":{"content-type":"application/json"},"body":{}},
+            {"id":"5","method":"post","url":"A","headers":{"Transfer-Encoding":"chunked","content-type":"application/json"},"body":{}},
+            {"id":"6","method":"post","url":"http://allowed.test/B","headers":{"content-type":"application/json"},"body":{}},
+            {"id":"7","method":"post","url":"A","headers":{"content-type":"application/json"},"body":{}}
+        ]}"#,
+    );
+    let mut options = ExecuteOptions::new(
+        Format::Json(JsonFormat::MsGraph),
+        "http://host/svc/".parse().unwrap(),
+    );
+    options.allowed_origins = vec!["http://allowed.test".into()];
+    let answer = block_on(execute(&store, &batch, &options)).unwrap();
+    let statuses: Vec<(String, u16)> = answer
+        .operations()
+        .map(|r| (r.id.clone().unwrap_or_default(), r.status.as_u16()))
+        .collect();
+    let refused: Vec<&str> = statuses
+        .iter()
+        .filter(|(_, s)| *s == 400)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(refused, ["1", "2", "3", "4", "5"], "{statuses:?}");
+    // Only the allowed origin's request and the plain one reached the store.
+    assert_eq!(store.keys().len(), 2, "{:?}", store.keys());
+}
