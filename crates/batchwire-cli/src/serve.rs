@@ -44,6 +44,17 @@ pub(crate) struct ServeArgs {
     /// sub-request's own; never to an allowed origin; repeatable. None by default.
     #[arg(long, value_name = "NAME", requires = "upstream")]
     pass_header: Vec<String>,
+    /// The most operations one batch may hold; more is a 413 before anything runs.
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    max_operations: usize,
+    /// The most body bytes one batch may hold, references resolved; more is a 413 before
+    /// anything runs, or for the operation a reference would take past it.
+    #[arg(long, value_name = "N", default_value_t = 16 << 20)]
+    max_body_bytes: usize,
+    /// How long one batch may run, in milliseconds: operations not started by then answer
+    /// 503 with Retry-After.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    deadline_ms: u64,
     /// The address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -372,6 +383,14 @@ struct Endpoint {
     json: Option<JsonFormat>,
 }
 
+/// The bounds on one batch, from the command line.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    max_operations: usize,
+    max_body_bytes: usize,
+    deadline: std::time::Duration,
+}
+
 /// What the batch endpoints run their operations against.
 #[derive(Debug)]
 enum Backend {
@@ -382,6 +401,7 @@ enum Backend {
 async fn batch(
     State(backend): State<Arc<Backend>>,
     endpoint: Endpoint,
+    limits: Limits,
     outer: http::HeaderMap,
     incoming: IncomingBatch,
 ) -> AxumResponse {
@@ -396,6 +416,9 @@ async fn batch(
     };
     let started = Instant::now();
     let mut options = ExecuteOptions::new(format, base);
+    options.max_operations = limits.max_operations;
+    options.max_body_bytes = limits.max_body_bytes;
+    options.deadline = Some(limits.deadline);
     if let Backend::Upstream(upstream) = backend.as_ref() {
         options.allowed_origins = upstream.allowed().to_vec();
     }
@@ -467,7 +490,7 @@ async fn rest(State(backend): State<Arc<Backend>>, request: AxumRequest) -> Axum
     AxumResponse::from_parts(parts, axum::body::Body::from(body))
 }
 
-fn router(backend: Backend) -> Router {
+fn router(backend: Backend, limits: Limits) -> Router {
     let endpoints: [(&str, Endpoint); 8] = [
         (
             "/odata/$batch",
@@ -542,7 +565,7 @@ fn router(backend: Backend) -> Router {
                 move |state: State<Arc<Backend>>,
                       outer: http::HeaderMap,
                       incoming: IncomingBatch| {
-                    batch(state, endpoint, outer, incoming)
+                    batch(state, endpoint, limits, outer, incoming)
                 },
             ),
         );
@@ -566,7 +589,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{address}");
-        axum::serve(listener, router(backend))
+        let limits = Limits {
+            max_operations: args.max_operations,
+            max_body_bytes: args.max_body_bytes,
+            deadline: std::time::Duration::from_millis(args.deadline_ms),
+        };
+        axum::serve(listener, router(backend, limits))
             .await
             .map_err(|e| format!("the server stopped: {e}"))
     })?;

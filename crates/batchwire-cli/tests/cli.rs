@@ -1007,3 +1007,52 @@ fn serve_demo_refuses_a_batch_past_its_limits_before_running_any() {
     let stored = agent.get(format!("{origin}/v1.0/users")).call().unwrap();
     assert_eq!(stored.status(), 404, "nothing was created");
 }
+
+#[test]
+fn serve_demo_bounds_reference_growth_and_time() {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    // `@{big.blob}` twice brings 1,200 bytes of the first answer into the second body.
+    let (_demo, origin) = serve(&["--demo", "--max-body-bytes", "1000"]);
+    let blob = "x".repeat(600);
+    let composite = serde_json::json!({"compositeRequest": [
+        {"method": "POST", "url": "/services/data/v60.0/sobjects/Big", "referenceId": "big", "body": {"blob": blob}},
+        {"method": "POST", "url": "/services/data/v60.0/sobjects/Copy", "referenceId": "copy", "body": {"a": "@{big.blob}", "b": "@{big.blob}"}},
+    ]});
+    let mut response = agent
+        .post(format!("{origin}/services/data/v60.0/composite"))
+        .header("Content-Type", "application/json")
+        .send(composite.to_string())
+        .unwrap();
+    let doc: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    let statuses: Vec<&Value> = doc["compositeResponse"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["httpStatusCode"])
+        .collect();
+    assert_eq!(statuses, [201, 413], "{doc}");
+    let copies = agent
+        .get(format!("{origin}/services/data/v60.0/sobjects/Copy"))
+        .call()
+        .unwrap();
+    assert_eq!(copies.status(), 404, "the grown request did not run");
+
+    // A deadline already past: nothing starts, each operation answers 503 with Retry-After.
+    let (_late, origin) = serve(&["--demo", "--deadline-ms", "0"]);
+    let mut response = agent
+        .post(format!("{origin}/v1.0/$batch"))
+        .header("Content-Type", "application/json")
+        .send(r#"{"requests":[{"id":"1","method":"POST","url":"/users","headers":{"Content-Type":"application/json"},"body":{}},{"id":"2","method":"GET","url":"/users/1"}]}"#)
+        .unwrap();
+    let doc: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    for answer in doc["responses"].as_array().unwrap() {
+        assert_eq!(answer["status"], 503, "{doc}");
+        assert_eq!(answer["headers"]["Retry-After"], "1", "{doc}");
+    }
+    let users = agent.get(format!("{origin}/v1.0/users")).call().unwrap();
+    assert_eq!(users.status(), 404, "nothing ran");
+}
