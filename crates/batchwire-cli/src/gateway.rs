@@ -21,9 +21,9 @@ pub(crate) struct Upstream {
     prefix: String,
     /// Further origins (`http://host:port`) that a sub-request may name in an absolute URL.
     allowed: Vec<String>,
-    /// Headers of the batch request passed on to every sub-request forwarded to the upstream
-    /// (and to no allowed origin), in place of any the sub-request has.
-    pass: Vec<http::HeaderName>,
+    /// Headers of the batch request passed on to every sub-request sent to an origin, in
+    /// place of any the sub-request has: the origin (`http://host:port`) and the name.
+    pass: Vec<(String, http::HeaderName)>,
 }
 
 /// `http://host:port` of an absolute URL, and its path.
@@ -43,8 +43,9 @@ fn origin_of(url: &str, what: &str) -> Result<(String, String), String> {
 
 impl Upstream {
     /// The service at `url` (`http://host:port/path/`); `allowed` further origins that a
-    /// sub-request may name; `pass` the names of headers of the batch request passed on to
-    /// every sub-request forwarded to the upstream.
+    /// sub-request may name; `pass` the headers of the batch request passed on to every
+    /// sub-request forwarded to the upstream (`NAME`) or to an allowed origin
+    /// (`NAME@http://host:port`).
     pub(crate) fn new(url: &str, allowed: &[String], pass: &[String]) -> Result<Upstream, String> {
         let (origin, path) = origin_of(url, "an upstream URL")?;
         let allowed = allowed
@@ -53,11 +54,21 @@ impl Upstream {
             .collect::<Result<Vec<_>, _>>()?;
         let pass = pass
             .iter()
-            .map(|name| {
-                http::HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| format!("expected a header name to pass on, found {name:?}"))
+            .map(|spec| {
+                let (name, to) = match spec.split_once('@') {
+                    Some((name, to)) => (name, origin_of(to, "an allowed origin")?.0),
+                    None => (spec.as_str(), origin.clone()),
+                };
+                if to != origin && !allowed.contains(&to) {
+                    return Err(format!(
+                        "expected --pass-header to name the upstream or an allowed origin, found {spec:?}"
+                    ));
+                }
+                let name = http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| format!("expected a header name to pass on, found {spec:?}"))?;
+                Ok((to, name))
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, String>>()?;
         let client = reqwest::Client::builder()
             // A redirect could lead to another origin: the answer is handed back instead.
             .redirect(reqwest::redirect::Policy::none())
@@ -77,10 +88,11 @@ impl Upstream {
         &self.allowed
     }
 
-    /// The headers of the batch request `outer` that pass on to the upstream.
-    pub(crate) fn passed(&self, outer: &http::HeaderMap) -> http::HeaderMap {
+    /// The headers of the batch request `outer` that pass on to sub-requests sent to
+    /// `origin`.
+    fn passed(&self, origin: &str, outer: &http::HeaderMap) -> http::HeaderMap {
         let mut passed = http::HeaderMap::new();
-        for name in &self.pass {
+        for (_, name) in self.pass.iter().filter(|(to, _)| to == origin) {
             for value in outer.get_all(name) {
                 passed.append(name.clone(), value.clone());
             }
@@ -89,8 +101,8 @@ impl Upstream {
     }
 
     /// Where a sub-request goes: the upstream's URL for a target of the batch's own service,
-    /// or the URL at an allowed origin, with whether it is the upstream; or why it is refused.
-    fn url(&self, request: &Request<Bytes>, root: &str) -> Result<(String, bool), &'static str> {
+    /// or the URL at an allowed origin, with that origin; or why it is refused.
+    fn url(&self, request: &Request<Bytes>, root: &str) -> Result<(String, String), &'static str> {
         let query = request
             .uri()
             .query()
@@ -101,7 +113,7 @@ impl Upstream {
             let relative = check(request, root)?;
             return Ok((
                 format!("{}{}/{relative}{query}", self.origin, self.prefix),
-                true,
+                self.origin.clone(),
             ));
         }
         let scheme = request.uri().scheme_str().unwrap_or("http");
@@ -110,16 +122,15 @@ impl Upstream {
             return Err("a sub-request goes to the batch's own service or an allowed origin only");
         }
         let path = confine(request, "/", authority.unwrap_or_default())?;
-        Ok((format!("{origin}/{path}{query}"), false))
+        Ok((format!("{origin}/{path}{query}"), origin))
     }
 }
 
-/// The upstream seen from one batch endpoint, with the headers of the batch request that pass
-/// on to it.
+/// The upstream seen from one batch endpoint, with the headers of the batch request.
 pub(crate) struct Forward<'u> {
     pub(crate) upstream: &'u Upstream,
     pub(crate) root: &'static str,
-    pub(crate) passed: http::HeaderMap,
+    pub(crate) outer: http::HeaderMap,
 }
 
 /// The answer to a sub-request that is not run: a JSON error with `code` and `message`.
@@ -144,21 +155,16 @@ pub(crate) fn check(request: &Request<Bytes>, root: &str) -> Result<String, &'st
 /// The headers of a sub-request that are sent: neither framing nor hop-by-hop ones, nor
 /// credentials (a batch cannot send its own per request), then the `passed` headers of the
 /// batch request in place of the sub-request's own.
-fn sub_request_headers(
-    headers: &http::HeaderMap,
-    passed: Option<&http::HeaderMap>,
-) -> http::HeaderMap {
+fn sub_request_headers(headers: &http::HeaderMap, passed: &http::HeaderMap) -> http::HeaderMap {
     let mut out = forwardable(headers);
     for name in CREDENTIALS {
         out.remove(*name);
     }
-    if let Some(passed) = passed {
-        for name in passed.keys() {
-            out.remove(name);
-        }
-        for (name, value) in passed {
-            out.append(name.clone(), value.clone());
-        }
+    for name in passed.keys() {
+        out.remove(name);
+    }
+    for (name, value) in passed {
+        out.append(name.clone(), value.clone());
     }
     out
 }
@@ -167,9 +173,9 @@ impl Handler for Forward<'_> {
     fn call(&self, request: Request<Bytes>) -> impl Future<Output = Response<Bytes>> + Send {
         let target = self.upstream.url(&request, self.root);
         let upstream = self.upstream;
-        let passed = &self.passed;
+        let outer = &self.outer;
         async move {
-            let (url, to_upstream) = match target {
+            let (url, origin) = match target {
                 Ok(target) => target,
                 Err(why) => return refused(StatusCode::BAD_REQUEST, "Refused", why),
             };
@@ -179,7 +185,7 @@ impl Handler for Forward<'_> {
                 .request(parts.method, url)
                 .headers(sub_request_headers(
                     &parts.headers,
-                    to_upstream.then_some(passed),
+                    &upstream.passed(&origin, outer),
                 ))
                 .body(body)
                 .send()
@@ -251,7 +257,7 @@ mod tests {
                 "secret".parse().unwrap(),
             );
         }
-        let sent = sub_request_headers(&headers, None);
+        let sent = sub_request_headers(&headers, &http::HeaderMap::new());
         let sent: Vec<&str> = sent.keys().map(http::HeaderName::as_str).collect();
         assert_eq!(sent, ["accept", "if-match"]);
     }

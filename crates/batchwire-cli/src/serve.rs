@@ -40,9 +40,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "URL", requires = "upstream")]
     allow_origin: Vec<String>,
     /// With --upstream: a header of the batch request (`Authorization`, a tenant header)
-    /// passed on to every sub-request forwarded to the upstream, in place of the
-    /// sub-request's own; never to an allowed origin; repeatable. None by default.
-    #[arg(long, value_name = "NAME", requires = "upstream")]
+    /// passed on to every sub-request forwarded to the upstream (`NAME`) or to an allowed
+    /// origin (`NAME@http://host:port`), in place of the sub-request's own; repeatable. None
+    /// by default.
+    #[arg(long, value_name = "NAME[@ORIGIN]", requires = "upstream")]
     pass_header: Vec<String>,
     /// The most operations one batch may hold; more is a 413 before anything runs.
     #[arg(long, value_name = "N", default_value_t = 1_000)]
@@ -447,7 +448,7 @@ async fn batch(
             let forward = Forward {
                 upstream,
                 root: endpoint.root,
-                passed: upstream.passed(&outer),
+                outer,
             };
             execute(&forward, &incoming.batch, &options).await
         }

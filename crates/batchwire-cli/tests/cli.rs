@@ -1056,3 +1056,55 @@ fn serve_demo_bounds_reference_growth_and_time() {
     let users = agent.get(format!("{origin}/v1.0/users")).call().unwrap();
     assert_eq!(users.status(), 404, "nothing ran");
 }
+
+#[test]
+fn serve_upstream_passes_headers_per_origin() {
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    let (upstream, upstream_head) = one_shot_upstream(OK);
+    let (other, other_head) = one_shot_upstream(OK);
+    let other_origin = other.trim_end_matches("/svc/").to_owned();
+    let (_gateway, gateway) = serve(&[
+        "--upstream",
+        &upstream,
+        "--allow-origin",
+        &other_origin,
+        "--pass-header",
+        "Authorization",
+        "--pass-header",
+        &format!("X-Tenant@{other_origin}"),
+    ]);
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let batch = serde_json::json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/users/1"},
+        {"id": "2", "method": "GET", "url": format!("{other}x")},
+    ]});
+    let mut response = agent
+        .post(format!("{gateway}/v1.0/$batch"))
+        .header("Content-Type", "application/json")
+        .header("Authorization", "Bearer outer")
+        .header("X-Tenant", "t1")
+        .send(batch.to_string())
+        .unwrap();
+    let doc: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    for answer in doc["responses"].as_array().unwrap() {
+        assert_eq!(answer["status"], 200, "{doc}");
+    }
+    let wait = std::time::Duration::from_secs(10);
+    let to_upstream = upstream_head.recv_timeout(wait).unwrap();
+    assert!(
+        to_upstream.contains("\r\nauthorization: bearer outer\r\n"),
+        "{to_upstream}"
+    );
+    assert!(!to_upstream.contains("x-tenant"), "{to_upstream}");
+    let to_other = other_head.recv_timeout(wait).unwrap();
+    assert!(
+        to_other.starts_with("get /svc/x http/1.1\r\n"),
+        "{to_other}"
+    );
+    assert!(to_other.contains("\r\nx-tenant: t1\r\n"), "{to_other}");
+    assert!(!to_other.contains("authorization"), "{to_other}");
+}
