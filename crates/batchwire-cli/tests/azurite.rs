@@ -23,9 +23,8 @@
 mod support;
 
 use std::fmt::Write as _;
-use std::panic::{self, AssertUnwindSafe};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use support::{Server, say};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use support::Server;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -86,18 +85,7 @@ fn azurite_runs_the_blob_batches_batchwire_writes() {
         ),
         ("azure blob batch: set tier", set_tier),
     ];
-    let mut failed = Vec::new();
-    for (name, case) in cases {
-        let started = Instant::now();
-        // The panic message is printed by the hook; the other case still runs.
-        if panic::catch_unwind(AssertUnwindSafe(|| case(&storage))).is_ok() {
-            let ms = started.elapsed().as_millis();
-            say(&format!("interop: ok      {name} ({ms} ms)"));
-        } else {
-            say(&format!("interop: FAILED  {name}"));
-            failed.push(name);
-        }
-    }
+    let failed = support::run_cases(&cases, &storage);
     let log = server.log.clone();
     drop(server);
     assert!(
@@ -109,7 +97,7 @@ fn azurite_runs_the_blob_batches_batchwire_writes() {
 }
 
 /// A case: its name, and the function that runs it against the emulator.
-type Case = (&'static str, fn(&Storage));
+type Case = support::Case<Storage>;
 
 // ------------------------------------------------------------------------------------------
 // The cases.

@@ -716,6 +716,15 @@ fn serve(args: &[&str]) -> (Stop, String) {
     (Stop(child), origin)
 }
 
+/// An HTTP client for loopback: statuses are answers, not errors; no proxy.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent()
+}
+
 /// A server process, stopped by its PID when dropped.
 struct Stop(std::process::Child);
 
@@ -730,11 +739,7 @@ impl Drop for Stop {
 fn serve_upstream_refuses_atomic_groups_and_hides_why_the_upstream_failed() {
     // Port 1 on loopback: nothing answers there.
     let (_stop, origin) = serve(&["--upstream", "http://127.0.0.1:1/svc/"]);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .new_agent();
+    let agent = agent();
     let post = |body: &str| {
         let mut response = agent
             .post(format!("{origin}/v1.0/$batch"))
@@ -764,11 +769,7 @@ fn serve_upstream_refuses_atomic_groups_and_hides_why_the_upstream_failed() {
 #[test]
 fn serve_demo_runs_batches_of_every_format_against_its_store() {
     let (_stop, origin) = serve(&["--demo"]);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .new_agent();
+    let agent = agent();
     let post = |path: &str, content_type: &str, body: &str| {
         let mut response = agent
             .post(format!("{origin}{path}"))
@@ -862,11 +863,7 @@ fn serve_upstream_passes_only_configured_headers_and_reaches_only_allowed_origin
         "--allow-origin",
         &demo,
     ]);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .new_agent();
+    let agent = agent();
     let batch = serde_json::json!({"requests": [
         {"id": "1", "method": "GET", "url": "/users/1", "headers": {"Authorization": "Bearer sub", "X-Tenant": "evil", "Cookie": "c=sub", "Accept": "application/json", "Connection": "upgrade", "Upgrade": "h2c", "Expect": "100-continue", "Keep-Alive": "timeout=999", "Host": "evil.test"}},
         {"id": "2", "method": "POST", "url": format!("{demo}/v1.0/users"), "headers": {"Content-Type": "application/json"}, "body": {"name": "via the allow-list"}},
@@ -965,11 +962,7 @@ fn serve_upstream_hands_a_redirect_back_without_following_it() {
         b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
     );
     let (_gateway, gateway) = serve(&["--upstream", &upstream]);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .new_agent();
+    let agent = agent();
     let mut response = agent
         .post(format!("{gateway}/v1.0/$batch"))
         .header("Content-Type", "application/json")
@@ -990,11 +983,7 @@ fn serve_upstream_hands_a_redirect_back_without_following_it() {
 #[test]
 fn serve_demo_refuses_a_batch_past_its_limits_before_running_any() {
     let (_demo, origin) = serve(&["--demo"]);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .new_agent();
+    let agent = agent();
     let requests: Vec<Value> = (1..=1001)
         .map(|i| serde_json::json!({"id": i.to_string(), "method": "POST", "url": "/users", "headers": {"Content-Type": "application/json"}, "body": {}}))
         .collect();
@@ -1010,11 +999,7 @@ fn serve_demo_refuses_a_batch_past_its_limits_before_running_any() {
 
 #[test]
 fn serve_demo_bounds_reference_growth_and_time() {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .new_agent();
+    let agent = agent();
     // `@{big.blob}` twice brings 1,200 bytes of the first answer into the second body.
     let (_demo, origin) = serve(&["--demo", "--max-body-bytes", "1000"]);
     let blob = "x".repeat(600);
@@ -1073,11 +1058,7 @@ fn serve_upstream_passes_headers_per_origin() {
         "--pass-header",
         &format!("X-Tenant@{other_origin}"),
     ]);
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .proxy(None)
-        .build()
-        .new_agent();
+    let agent = agent();
     let batch = serde_json::json!({"requests": [
         {"id": "1", "method": "GET", "url": "/users/1"},
         {"id": "2", "method": "GET", "url": format!("{other}x")},

@@ -16,12 +16,11 @@
 mod support;
 
 use std::fs::File;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
-use support::{Server, say};
+use support::Server;
 
 use serde_json::{Value, json};
 
@@ -58,23 +57,12 @@ fn client_libraries_batch_against_the_demo_server() {
         ("pyodata (OData V2): success", pyodata_success),
         ("pyodata (OData V2): failure", pyodata_failure),
     ];
-    let mut failed = Vec::new();
-    for (name, case) in cases {
-        let started = Instant::now();
-        // The panic message is printed by the hook; the other cases still run.
-        if panic::catch_unwind(AssertUnwindSafe(|| case(&dir))).is_ok() {
-            let ms = started.elapsed().as_millis();
-            say(&format!("interop: ok {name} ({ms} ms)"));
-        } else {
-            say(&format!("interop: FAILED {name}"));
-            failed.push(name);
-        }
-    }
+    let failed = support::run_cases(&cases, &dir);
     assert!(failed.is_empty(), "interop cases failed: {failed:?}");
 }
 
 /// A case: its name, and the function that runs it with the `interop/` folder.
-type Case = (&'static str, fn(&Path));
+type Case = support::Case<Path>;
 
 // ------------------------------------------------------------------------------------------
 // The cases.

@@ -16,9 +16,8 @@ mod support;
 use std::cell::Cell;
 use std::fmt;
 use std::io::Write as _;
-use std::panic::{self, AssertUnwindSafe};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use support::{Server, say};
 
 use batchwire::client::{Outcome as ClientOutcome, correlate};
@@ -83,18 +82,7 @@ fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
             gateway_in_front_of_cap,
         ),
     ];
-    let mut failed = Vec::new();
-    for (name, case) in cases {
-        let started = Instant::now();
-        // The panic message is printed by the hook; the other cases still run.
-        if panic::catch_unwind(AssertUnwindSafe(|| case(&cap))).is_ok() {
-            let ms = started.elapsed().as_millis();
-            say(&format!("interop: ok      {name} ({ms} ms)"));
-        } else {
-            say(&format!("interop: FAILED  {name}"));
-            failed.push(name);
-        }
-    }
+    let failed = support::run_cases(&cases, &cap);
     let log = server.log.clone();
     drop(server);
     assert!(
@@ -105,7 +93,7 @@ fn cap_reads_what_batchwire_writes_and_batchwire_reads_its_answers() {
 }
 
 /// A case: its name, and the function that runs it against the server.
-type Case = (&'static str, fn(&Cap));
+type Case = support::Case<Cap>;
 
 // ------------------------------------------------------------------------------------------
 // The cases. Each runs its scenario three times with fresh keys: as written, converted by the

@@ -177,3 +177,24 @@ impl Drop for Server {
 pub(crate) fn say(line: &str) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }
+
+/// An interop case: its name, and the function that runs it.
+pub(crate) type Case<A> = (&'static str, fn(&A));
+
+/// Runs each case with `arg`, printing `interop: ok <name> (<ms> ms)` or `interop: FAILED
+/// <name>` (the panic message is printed by the hook; the other cases still run), and returns
+/// the names of those that failed.
+pub(crate) fn run_cases<A: ?Sized>(cases: &[Case<A>], arg: &A) -> Vec<&'static str> {
+    let mut failed = Vec::new();
+    for (name, case) in cases {
+        let started = Instant::now();
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(arg))).is_ok() {
+            let ms = started.elapsed().as_millis();
+            say(&format!("interop: ok      {name} ({ms} ms)"));
+        } else {
+            say(&format!("interop: FAILED  {name}"));
+            failed.push(*name);
+        }
+    }
+    failed
+}
