@@ -178,10 +178,10 @@ impl<'w, W: Write> Table<'w, W> {
             ),
             Event::Response(r) => (
                 r.status.as_str().to_owned(),
-                r.reason
-                    .clone()
-                    .or_else(|| r.status.canonical_reason().map(str::to_owned))
-                    .unwrap_or_default(),
+                r.reason_str()
+                    .or_else(|| r.status.canonical_reason().map(Into::into))
+                    .unwrap_or_default()
+                    .into_owned(),
                 r.id.as_ref(),
                 &r.body,
                 &r.headers,
@@ -337,6 +337,6 @@ fn response_json(r: &SubResponse, position: Position) -> Value {
     // A position that produced no response has no status.
     let status = (!r.omitted).then(|| r.status.as_u16());
     map.insert("status".into(), json!(status));
-    map.insert("reason".into(), json!(r.reason));
+    map.insert("reason".into(), json!(r.reason_str()));
     with_body(map, &r.headers, &r.part_headers, &r.body, &r.extra)
 }

@@ -46,7 +46,7 @@ pub struct PartHeaders(pub Headers);
 
 /// The reason phrase of a sub-response as written, kept in `http::Extensions`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ReasonPhrase(pub String);
+pub struct ReasonPhrase(pub Bytes);
 
 /// Marks a sub-response that stands for a position without a response (the request produced
 /// none), kept in `http::Extensions`.
@@ -80,10 +80,8 @@ fn to_header_map(headers: &Headers) -> Result<http::HeaderMap, ConvertError> {
             message: format!("invalid header name {:?}", header.name_str()),
         })?;
         let mut value =
-            HeaderValue::from_maybe_shared(header.value_bytes().clone()).map_err(|_| {
-                ConvertError {
-                    message: format!("invalid value of header {:?}", header.name_str()),
-                }
+            HeaderValue::from_maybe_shared(header.value_bytes()).map_err(|_| ConvertError {
+                message: format!("invalid value of header {:?}", header.name_str()),
             })?;
         value.set_sensitive(header.is_sensitive());
         map.append(name, value);
@@ -463,7 +461,7 @@ mod tests {
         resp.reason = Some("Fine".into());
         resp.omitted = true;
         let back = SubResponse::from(Response::try_from(resp).unwrap());
-        assert_eq!(back.reason.as_deref(), Some("Fine"));
+        assert_eq!(back.reason.as_deref(), Some(&b"Fine"[..]));
         assert!(back.omitted);
 
         let mut batch = crate::BatchRequest::new();

@@ -1,7 +1,14 @@
 //! Header lists that keep wire order, repeated names, empty values and spelling.
+//!
+//! A list read from the wire is one shared buffer (the header block) and a table of where
+//! each name and value lies in it: a part costs one slice of the input, however many fields
+//! it has, and the tables of a whole batch share one buffer ([`FieldTable`]). A list that a
+//! builder changes becomes a list of owned fields on the first change.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
 
 use bytes::Bytes;
 
@@ -45,8 +52,7 @@ impl Header {
         &self.name
     }
 
-    /// The name as text; bytes that are not UTF-8 are replaced (names read by batchwire are
-    /// ASCII, so this only happens for names built from arbitrary bytes).
+    /// The name as text; bytes that are not UTF-8 are replaced.
     pub fn name_str(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.name)
     }
@@ -73,6 +79,87 @@ impl Header {
 
     /// Whether this header has the given name, compared case-insensitively.
     pub fn is(&self, name: &str) -> bool {
+        self.as_view().is(name)
+    }
+
+    /// Whether the value must not be shown in logs.
+    pub fn is_sensitive(&self) -> bool {
+        self.as_view().is_sensitive()
+    }
+
+    /// This field, borrowed.
+    pub fn as_view(&self) -> HeaderView<'_> {
+        HeaderView {
+            name: &self.name,
+            value: &self.value,
+            source: Source::Own(self),
+        }
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_view().fmt(f)
+    }
+}
+
+/// One field of a [`Headers`] list, borrowed: what iterating and looking up give.
+///
+/// It has the methods of [`Header`]; [`HeaderView::to_owned`] makes a [`Header`] whose name
+/// and value share the list's buffer.
+#[derive(Clone, Copy)]
+pub struct HeaderView<'a> {
+    name: &'a [u8],
+    value: &'a [u8],
+    source: Source<'a>,
+}
+
+/// Where a view's bytes live, so that owned copies share the buffer.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Block(&'a Bytes),
+    Own(&'a Header),
+}
+
+impl<'a> HeaderView<'a> {
+    /// The name as written.
+    pub fn name(&self) -> &'a [u8] {
+        self.name
+    }
+
+    /// The name as text; bytes that are not UTF-8 are replaced.
+    pub fn name_str(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.name)
+    }
+
+    /// The value bytes.
+    pub fn value(&self) -> &'a [u8] {
+        self.value
+    }
+
+    /// The value as text, or `None` when it is not UTF-8.
+    pub fn value_str(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.value).ok()
+    }
+
+    /// The name as a shared buffer: a slice of the list's buffer, nothing copied.
+    pub fn name_bytes(&self) -> Bytes {
+        match self.source {
+            Source::Block(block) => block.slice_ref(self.name),
+            Source::Own(header) => header.name.clone(),
+        }
+    }
+
+    /// The value as a shared buffer: a slice of the list's buffer, nothing copied.
+    pub fn value_bytes(&self) -> Bytes {
+        match self.source {
+            Source::Block(block) => block.slice_ref(self.value),
+            Source::Own(header) => header.value.clone(),
+        }
+    }
+
+    /// Whether this header has the given name, compared case-insensitively.
+    pub fn is(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name.as_bytes())
     }
 
@@ -80,20 +167,127 @@ impl Header {
     pub fn is_sensitive(&self) -> bool {
         self.is("authorization") || self.is("proxy-authorization") || self.is("cookie")
     }
+
+    /// An owned field sharing this one's buffer.
+    pub fn to_owned(&self) -> Header {
+        match self.source {
+            Source::Own(header) => header.clone(),
+            Source::Block(_) => Header {
+                name: self.name_bytes(),
+                value: self.value_bytes(),
+            },
+        }
+    }
 }
 
-impl fmt::Debug for Header {
+impl PartialEq for HeaderView<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.value == other.value
+    }
+}
+
+impl Eq for HeaderView<'_> {}
+
+impl fmt::Debug for HeaderView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value: &dyn fmt::Debug = if self.is_sensitive() {
             &"<redacted>"
         } else {
-            &String::from_utf8_lossy(&self.value)
+            &String::from_utf8_lossy(self.value)
         };
         f.debug_tuple("Header")
-            .field(&String::from_utf8_lossy(&self.name))
+            .field(&String::from_utf8_lossy(self.name))
             .field(value)
             .finish()
     }
+}
+
+/// Where the fields of many header sections lie in their blocks, packed in one buffer that
+/// every [`Headers`] of a decoded batch shares: a decoder fills it in one pass, freezes it
+/// and hands each list its range, so no list allocates.
+///
+/// # Examples
+///
+/// ```
+/// use batchwire_core::{FieldTable, Headers};
+/// use bytes::Bytes;
+///
+/// let block = Bytes::from_static(b"Content-Type: text/plain\r\nContent-ID: 7\r\n");
+/// let mut table = FieldTable::new();
+/// table.push(0..12, 14..24);
+/// table.push(26..36, 38..39);
+/// let table = table.freeze();
+/// let headers = Headers::from_table(block, &table, 0..2).expect("in bounds");
+/// assert_eq!(headers.get_str("content-id"), Some("7"));
+/// assert_eq!(headers.len(), 2);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct FieldTable {
+    spans: Vec<u8>,
+}
+
+/// Bytes per field in a [`FieldTable`]: name start and end, value start and end, as `u32`.
+const SPAN: usize = 16;
+
+impl FieldTable {
+    /// An empty table.
+    pub fn new() -> FieldTable {
+        FieldTable::default()
+    }
+
+    /// An empty table with room for `fields` fields.
+    pub fn with_capacity(fields: usize) -> FieldTable {
+        FieldTable {
+            spans: Vec::with_capacity(fields * SPAN),
+        }
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.spans.len() / SPAN
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Adds a field whose name and value lie at these ranges of its block. Returns `false`
+    /// (and adds nothing) when an offset does not fit in 32 bits.
+    pub fn push(&mut self, name: Range<usize>, value: Range<usize>) -> bool {
+        let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+            u32::try_from(name.start),
+            u32::try_from(name.end),
+            u32::try_from(value.start),
+            u32::try_from(value.end),
+        ) else {
+            return false;
+        };
+        for n in [a, b, c, d] {
+            self.spans.extend_from_slice(&n.to_le_bytes());
+        }
+        true
+    }
+
+    /// The table, shared.
+    pub fn freeze(self) -> FrozenFieldTable {
+        FrozenFieldTable(Bytes::from(self.spans))
+    }
+}
+
+/// A [`FieldTable`] that lists share.
+#[derive(Clone, Debug, Default)]
+pub struct FrozenFieldTable(Bytes);
+
+/// The ranges of one packed field.
+fn span_at(spans: &[u8], i: usize) -> (Range<usize>, Range<usize>) {
+    let at = |k: usize| {
+        let o = i * SPAN + k * 4;
+        let mut word = [0u8; 4];
+        word.copy_from_slice(&spans[o..o + 4]);
+        u32::from_le_bytes(word) as usize
+    };
+    (at(0)..at(1), at(2)..at(3))
 }
 
 /// An ordered list of header fields.
@@ -101,7 +295,8 @@ impl fmt::Debug for Header {
 /// Unlike `http::HeaderMap`, it keeps every occurrence of a repeated name in wire order,
 /// interleaved with other names as they came, and each name's original spelling. Lookups are
 /// case-insensitive and linear, which is faster than hashing for the handful of headers an
-/// embedded message carries.
+/// embedded message carries. Lists compare equal when they hold the same fields in the same
+/// order, however they are stored.
 ///
 /// # Examples
 ///
@@ -114,80 +309,139 @@ impl fmt::Debug for Header {
 /// assert_eq!(headers.get("ACCEPT"), Some(&b"application/json"[..]));
 /// assert_eq!(headers.get_all("Accept").count(), 2);
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Headers {
-    fields: Vec<Header>,
+    repr: Repr,
+}
+
+#[derive(Clone)]
+enum Repr {
+    /// Fields read from the wire: ranges of `block`, packed in `spans`.
+    Wire { block: Bytes, spans: Bytes },
+    /// Fields built or changed by a caller.
+    Own(Vec<Header>),
+}
+
+impl Default for Headers {
+    fn default() -> Headers {
+        Headers::new()
+    }
 }
 
 impl Headers {
     /// An empty list.
     pub fn new() -> Headers {
-        Headers::default()
+        Headers {
+            repr: Repr::Own(Vec::new()),
+        }
     }
 
     /// An empty list with room for `n` fields.
     pub fn with_capacity(n: usize) -> Headers {
         Headers {
-            fields: Vec::with_capacity(n),
+            repr: Repr::Own(Vec::with_capacity(n)),
+        }
+    }
+
+    /// The list of the fields `fields` (indices into `table`), whose ranges lie in `block`.
+    /// `None` when a range of one of them is not within `block`, or `fields` not within the
+    /// table.
+    pub fn from_table(
+        block: Bytes,
+        table: &FrozenFieldTable,
+        fields: Range<usize>,
+    ) -> Option<Headers> {
+        let spans = table
+            .0
+            .get(fields.start.checked_mul(SPAN)?..fields.end.checked_mul(SPAN)?)?;
+        for i in 0..spans.len() / SPAN {
+            let (name, value) = span_at(spans, i);
+            if name.start > name.end || value.start > value.end {
+                return None;
+            }
+            if name.end > block.len() || value.end > block.len() {
+                return None;
+            }
+        }
+        Some(Headers {
+            repr: Repr::Wire {
+                block,
+                spans: table.0.slice_ref(spans),
+            },
+        })
+    }
+
+    /// The owned fields, converting a list read from the wire on the first change.
+    fn own(&mut self) -> &mut Vec<Header> {
+        if let Repr::Wire { .. } = self.repr {
+            let fields = self.iter().map(|h| h.to_owned()).collect();
+            self.repr = Repr::Own(fields);
+        }
+        match &mut self.repr {
+            Repr::Own(fields) => fields,
+            // Invariant: converted above.
+            Repr::Wire { .. } => unreachable!("converted to owned fields"),
         }
     }
 
     /// Adds a field at the end.
     pub fn append(&mut self, name: impl Into<Bytes>, value: impl Into<Bytes>) {
-        self.fields.push(Header::new(name, value));
+        self.own().push(Header::new(name, value));
     }
 
     /// Adds a field at the end.
     pub fn push(&mut self, header: Header) {
-        self.fields.push(header);
+        self.own().push(header);
     }
 
     /// Replaces every field of this name by one field with this value, at the place of the
     /// first one (or at the end when there was none), keeping the first one's spelling.
     pub fn set(&mut self, name: &str, value: impl Into<Bytes>) {
         let value = value.into();
-        match self.fields.iter().position(|h| h.is(name)) {
+        let fields = self.own();
+        match fields.iter().position(|h| h.is(name)) {
             Some(first) => {
-                self.fields[first].value = value;
+                fields[first].value = value;
                 let mut index = 0;
-                self.fields.retain(|h| {
+                fields.retain(|h| {
                     let keep = index <= first || !h.is(name);
                     index += 1;
                     keep
                 });
             }
-            None => self.append(Bytes::copy_from_slice(name.as_bytes()), value),
+            None => fields.push(Header::new(Bytes::copy_from_slice(name.as_bytes()), value)),
         }
     }
 
     /// Removes every field of this name; returns how many there were.
     pub fn remove(&mut self, name: &str) -> usize {
-        let before = self.fields.len();
-        self.fields.retain(|h| !h.is(name));
-        before - self.fields.len()
+        if !self.contains(name) {
+            return 0;
+        }
+        let fields = self.own();
+        let before = fields.len();
+        fields.retain(|h| !h.is(name));
+        before - fields.len()
     }
 
     /// The value of the first field with this name, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.find(name).map(Header::value)
+        self.find(name).map(|h| h.value())
     }
 
     /// The value of the first field with this name as text, when it is UTF-8.
     pub fn get_str(&self, name: &str) -> Option<&str> {
-        self.find(name).and_then(Header::value_str)
+        self.find(name).and_then(|h| h.value_str())
     }
 
     /// The first field with this name.
-    pub fn find(&self, name: &str) -> Option<&Header> {
-        self.fields.iter().find(|h| h.is(name))
+    pub fn find(&self, name: &str) -> Option<HeaderView<'_>> {
+        self.iter().find(|h| h.is(name))
     }
 
     /// Every value of this name, in wire order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.fields
-            .iter()
-            .filter(move |h| h.is(name))
-            .map(Header::value)
+        self.iter().filter(move |h| h.is(name)).map(|h| h.value())
     }
 
     /// Whether a field of this name is present.
@@ -196,38 +450,114 @@ impl Headers {
     }
 
     /// The fields in wire order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Header> {
-        self.fields.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            headers: self,
+            next: 0,
+            end: self.len(),
+        }
+    }
+
+    /// The field at `index` in wire order.
+    pub fn get_index(&self, index: usize) -> Option<HeaderView<'_>> {
+        match &self.repr {
+            Repr::Own(fields) => fields.get(index).map(Header::as_view),
+            Repr::Wire { block, spans } => {
+                if index >= spans.len() / SPAN {
+                    return None;
+                }
+                let (name, value) = span_at(spans, index);
+                // Invariant: `from_table` checked every range against the block.
+                Some(HeaderView {
+                    name: block.get(name).unwrap_or_default(),
+                    value: block.get(value).unwrap_or_default(),
+                    source: Source::Block(block),
+                })
+            }
+        }
     }
 
     /// The number of fields, repeated names counted each time.
     pub fn len(&self) -> usize {
-        self.fields.len()
+        match &self.repr {
+            Repr::Own(fields) => fields.len(),
+            Repr::Wire { spans, .. } => spans.len() / SPAN,
+        }
     }
 
     /// Whether there are no fields.
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.len() == 0
+    }
+}
+
+/// The fields of a [`Headers`] list in wire order.
+#[derive(Clone, Debug)]
+pub struct Iter<'a> {
+    headers: &'a Headers,
+    next: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = HeaderView<'a>;
+
+    fn next(&mut self) -> Option<HeaderView<'a>> {
+        if self.next == self.end {
+            return None;
+        }
+        self.next += 1;
+        self.headers.get_index(self.next - 1)
     }
 
-    /// The fields as a slice.
-    pub fn as_slice(&self) -> &[Header] {
-        &self.fields
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end - self.next;
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.next == self.end {
+            return None;
+        }
+        self.end -= 1;
+        self.headers.get_index(self.end)
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl Hash for Headers {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        for h in self {
+            h.name().hash(state);
+            h.value().hash(state);
+        }
     }
 }
 
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(&self.fields).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 impl<'a> IntoIterator for &'a Headers {
-    type Item = &'a Header;
-    type IntoIter = std::slice::Iter<'a, Header>;
+    type Item = HeaderView<'a>;
+    type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.fields.iter()
+        self.iter()
     }
 }
 
@@ -235,28 +565,30 @@ impl IntoIterator for Headers {
     type Item = Header;
     type IntoIter = std::vec::IntoIter<Header>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.fields.into_iter()
+    fn into_iter(mut self) -> Self::IntoIter {
+        std::mem::take(self.own()).into_iter()
     }
 }
 
 impl FromIterator<Header> for Headers {
     fn from_iter<I: IntoIterator<Item = Header>>(iter: I) -> Headers {
         Headers {
-            fields: iter.into_iter().collect(),
+            repr: Repr::Own(iter.into_iter().collect()),
         }
     }
 }
 
 impl Extend<Header> for Headers {
     fn extend<I: IntoIterator<Item = Header>>(&mut self, iter: I) {
-        self.fields.extend(iter);
+        self.own().extend(iter);
     }
 }
 
 impl From<Vec<Header>> for Headers {
     fn from(fields: Vec<Header>) -> Headers {
-        Headers { fields }
+        Headers {
+            repr: Repr::Own(fields),
+        }
     }
 }
 
@@ -264,19 +596,57 @@ impl From<Vec<Header>> for Headers {
 mod tests {
     use super::*;
 
+    fn wire() -> Headers {
+        let block = Bytes::from_static(b"A: 1\r\nb: 2\r\na: 3\r\n");
+        let mut table = FieldTable::new();
+        assert!(table.push(0..1, 3..4));
+        assert!(table.push(6..7, 9..10));
+        assert!(table.push(12..13, 15..16));
+        Headers::from_table(block, &table.freeze(), 0..3).expect("in bounds")
+    }
+
     #[test]
     fn set_replaces_all_occurrences_at_the_first_place() {
-        let mut h = Headers::new();
-        h.append("A", "1");
-        h.append("b", "2");
-        h.append("a", "3");
-        h.set("a", "x");
-        let pairs: Vec<_> = h.iter().map(|f| (f.name_str(), f.value())).collect();
-        assert_eq!(pairs, [("A".into(), &b"x"[..]), ("b".into(), &b"2"[..])]);
-        h.set("C", "y");
-        assert_eq!(h.get("c"), Some(&b"y"[..]));
-        assert_eq!(h.remove("A"), 1);
-        assert_eq!(h.len(), 2);
+        for mut h in [
+            wire(),
+            Headers::from(vec![
+                Header::new("A", "1"),
+                Header::new("b", "2"),
+                Header::new("a", "3"),
+            ]),
+        ] {
+            h.set("a", "x");
+            let pairs: Vec<_> = h.iter().map(|f| (f.name_str(), f.value())).collect();
+            assert_eq!(pairs, [("A".into(), &b"x"[..]), ("b".into(), &b"2"[..])]);
+            h.set("C", "y");
+            assert_eq!(h.get("c"), Some(&b"y"[..]));
+            assert_eq!(h.remove("A"), 1);
+            assert_eq!(h.len(), 2);
+        }
+    }
+
+    #[test]
+    fn wire_and_owned_lists_of_the_same_fields_are_equal() {
+        let owned: Headers = wire().into_iter().collect();
+        assert_eq!(owned, wire());
+        assert_eq!(wire().get_all("A").collect::<Vec<_>>(), [b"1", b"3"]);
+        assert_eq!(
+            wire().iter().rev().next().map(|h| h.value()),
+            Some(&b"3"[..])
+        );
+        let mut changed = wire();
+        changed.append("D", "4");
+        assert_ne!(changed, wire());
+        assert_eq!(changed.len(), 4);
+    }
+
+    #[test]
+    fn a_table_out_of_the_block_is_refused() {
+        let mut table = FieldTable::new();
+        table.push(0..1, 3..40);
+        let table = table.freeze();
+        assert!(Headers::from_table(Bytes::from_static(b"A: 1"), &table, 0..1).is_none());
+        assert!(Headers::from_table(Bytes::from_static(b"A: 1"), &table, 0..2).is_none());
     }
 
     #[test]

@@ -273,8 +273,9 @@ pub struct SubResponse {
     pub id: Option<String>,
     /// The status code.
     pub status: StatusCode,
-    /// The reason phrase as written, when the status line had one.
-    pub reason: Option<String>,
+    /// The reason phrase as written, when the status line had one: its bytes, which are
+    /// UTF-8 in all but rare cases (decoders report those).
+    pub reason: Option<Bytes>,
     /// The headers of the embedded response, in wire order.
     pub headers: Headers,
     /// The body bytes; empty when there is none.
@@ -335,9 +336,14 @@ impl SubResponse {
         self
     }
 
+    /// The reason phrase as text, bytes that are not UTF-8 replaced.
+    pub fn reason_str(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.reason.as_deref().map(String::from_utf8_lossy)
+    }
+
     /// This response with a reason phrase.
     #[must_use]
-    pub fn with_reason(mut self, reason: impl Into<String>) -> SubResponse {
+    pub fn with_reason(mut self, reason: impl Into<Bytes>) -> SubResponse {
         self.reason = Some(reason.into());
         self
     }

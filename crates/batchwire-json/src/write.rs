@@ -237,7 +237,7 @@ impl Out {
     /// of the message written. One that agrees is true of it, and kept (CAP writes them).
     fn content_length_dropped(
         &mut self,
-        header: &batchwire_core::Header,
+        header: batchwire_core::HeaderView<'_>,
         body_len: usize,
         operation: usize,
     ) -> bool {

@@ -61,12 +61,12 @@ pub(crate) fn run(
     input: &[u8],
     content_type: Option<&[u8]>,
     options: &DecodeOptions,
-) -> Result<(Machine, Vec<crate::raw::RawEvent>), ParseError> {
+) -> Result<(Machine, crate::raw::Events), ParseError> {
     let mut pre = Vec::new();
     let boundary = batch_boundary(input, content_type, options, &mut pre)?;
     let mut machine = Machine::new(options, boundary);
     machine.report_all(pre);
-    let mut events = Vec::new();
+    let mut events = crate::raw::Events::default();
     machine.advance(input, 0, true, &mut events)?;
     Ok((machine, events))
 }

@@ -45,15 +45,11 @@ pub fn decode(
     options: &DecodeOptions,
 ) -> Result<Decoded, ParseError> {
     let (mut machine, events) = run(input, content_type, options)?;
-    let owner = Owner {
-        bytes: input,
-        base: 0,
-    };
+    let mut owner = Owner::new(input, 0, &events);
     let mut tolerated = machine.take_tolerated();
     let message = match machine.kind().unwrap_or(MessageKind::Request) {
         MessageKind::Request => BatchMessage::Request(Batch::from_items(items_owned(
-            &owner,
-            &events,
+            &mut owner,
             &mut tolerated,
             |op| match op {
                 OwnedOp::Request(r) => Some(r),
@@ -62,8 +58,7 @@ pub fn decode(
             MessageKind::Request,
         )?)),
         MessageKind::Response => BatchMessage::Response(Batch::from_items(items_owned(
-            &owner,
-            &events,
+            &mut owner,
             &mut tolerated,
             |op| match op {
                 OwnedOp::Response(r) => Some(r),

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use batchwire_core::{
-    AtomicGroup, Header, Headers, Item, MessageKind, ParseError, ParseErrorKind, SubRequest,
-    SubResponse, Tolerance, ToleranceKind,
+    AtomicGroup, FieldTable, FrozenFieldTable, Header, Headers, Item, MessageKind, ParseError,
+    ParseErrorKind, SubRequest, SubResponse, Tolerance, ToleranceKind,
 };
 use bytes::Bytes;
 use http::{Method, StatusCode};
@@ -41,14 +41,63 @@ pub(crate) enum StartSpan {
     },
 }
 
-/// One `application/http` part.
+/// One `application/http` part. Its header sections are ranges of [`Events::fields`].
 #[derive(Clone, Debug)]
 pub(crate) struct PartSpan {
     pub(crate) offset: usize,
-    pub(crate) part_headers: Vec<HeaderSpan>,
+    pub(crate) part_headers: Range<usize>,
     pub(crate) start: StartSpan,
-    pub(crate) headers: Vec<HeaderSpan>,
+    pub(crate) headers: Range<usize>,
     pub(crate) body: Range<usize>,
+}
+
+/// What one run of the machine found: the events in input order, and the header fields of
+/// all their sections in one list (a section is a range of it), so that reading a part
+/// allocates nothing.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Events {
+    pub(crate) list: Vec<RawEvent>,
+    pub(crate) fields: Vec<HeaderSpan>,
+}
+
+impl Events {
+    /// The fields of one section.
+    pub(crate) fn section(&self, range: &Range<usize>) -> &[HeaderSpan] {
+        &self.fields[range.clone()]
+    }
+
+    /// Where the last byte an event refers to ends (0 for none).
+    pub(crate) fn end(&self, event: &RawEvent) -> usize {
+        let headers_end = |range: &Range<usize>| section_end(self.section(range));
+        match event {
+            RawEvent::GroupStart { part_headers, .. } => headers_end(part_headers),
+            RawEvent::Operation(part) => {
+                let start = match &part.start {
+                    StartSpan::Request { version, .. } => version.end,
+                    StartSpan::Response {
+                        version, reason, ..
+                    } => reason.as_ref().map_or(version.end, |r| r.end),
+                };
+                headers_end(&part.part_headers)
+                    .max(headers_end(&part.headers))
+                    .max(start)
+                    .max(part.body.end)
+            }
+            RawEvent::GroupEnd => 0,
+        }
+    }
+}
+
+/// Where the last byte a section's fields refer to ends (0 for none).
+fn section_end(fields: &[HeaderSpan]) -> usize {
+    fields
+        .iter()
+        .map(|h| match &h.value {
+            ValueSpan::Span(r) => r.end.max(h.name.end),
+            ValueSpan::Joined(_) => h.name.end,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// The header that carries an operation's Content-ID: the MIME part header's, else the
@@ -69,42 +118,10 @@ pub(crate) enum RawEvent {
     GroupStart {
         offset: usize,
         boundary: String,
-        part_headers: Vec<HeaderSpan>,
+        part_headers: Range<usize>,
     },
     Operation(PartSpan),
     GroupEnd,
-}
-
-impl RawEvent {
-    /// Where the last byte this event refers to ends (0 for none).
-    pub(crate) fn end(&self) -> usize {
-        fn headers_end(headers: &[HeaderSpan]) -> usize {
-            headers
-                .iter()
-                .map(|h| match &h.value {
-                    ValueSpan::Span(r) => r.end.max(h.name.end),
-                    ValueSpan::Joined(_) => h.name.end,
-                })
-                .max()
-                .unwrap_or(0)
-        }
-        match self {
-            RawEvent::GroupStart { part_headers, .. } => headers_end(part_headers),
-            RawEvent::Operation(part) => {
-                let start = match &part.start {
-                    StartSpan::Request { version, .. } => version.end,
-                    StartSpan::Response {
-                        version, reason, ..
-                    } => reason.as_ref().map_or(version.end, |r| r.end),
-                };
-                headers_end(&part.part_headers)
-                    .max(headers_end(&part.headers))
-                    .max(start)
-                    .max(part.body.end)
-            }
-            RawEvent::GroupEnd => 0,
-        }
-    }
 }
 
 /// Ranges are absolute in the input; `bytes` holds the input from `base` on.
@@ -128,14 +145,14 @@ impl<'s> Source<'s> {
         }
     }
 
-    pub(crate) fn part_ref(&self, part: &PartSpan) -> PartRef<'s> {
+    fn headers_ref(&self, fields: &[HeaderSpan]) -> Vec<HeaderRef<'s>> {
+        fields.iter().map(|h| self.header_ref(h)).collect()
+    }
+
+    pub(crate) fn part_ref(&self, events: &Events, part: &PartSpan) -> PartRef<'s> {
         PartRef {
             offset: part.offset,
-            part_headers: part
-                .part_headers
-                .iter()
-                .map(|h| self.header_ref(h))
-                .collect(),
+            part_headers: self.headers_ref(events.section(&part.part_headers)),
             start: match &part.start {
                 StartSpan::Request {
                     method,
@@ -156,7 +173,7 @@ impl<'s> Source<'s> {
                     reason: reason.as_ref().map(|r| self.slice(r)),
                 },
             },
-            headers: part.headers.iter().map(|h| self.header_ref(h)).collect(),
+            headers: self.headers_ref(events.section(&part.headers)),
             body: self.slice(&part.body),
             body_offset: part.body.start,
         }
@@ -164,10 +181,10 @@ impl<'s> Source<'s> {
 }
 
 /// Builds the borrowed items from a complete list of events.
-pub(crate) fn items_ref<'s>(source: &Source<'s>, events: &[RawEvent]) -> Vec<ItemRef<'s>> {
+pub(crate) fn items_ref<'s>(source: &Source<'s>, events: &Events) -> Vec<ItemRef<'s>> {
     let mut items = Vec::new();
     let mut group: Option<GroupRef<'s>> = None;
-    for event in events {
+    for event in &events.list {
         match event {
             RawEvent::GroupStart {
                 offset,
@@ -177,13 +194,13 @@ pub(crate) fn items_ref<'s>(source: &Source<'s>, events: &[RawEvent]) -> Vec<Ite
                 group = Some(GroupRef {
                     offset: *offset,
                     boundary: boundary.clone(),
-                    part_headers: part_headers.iter().map(|h| source.header_ref(h)).collect(),
+                    part_headers: source.headers_ref(events.section(part_headers)),
                     parts: Vec::new(),
                 });
             }
             RawEvent::Operation(part) => match group.as_mut() {
-                Some(g) => g.parts.push(source.part_ref(part)),
-                None => items.push(ItemRef::Operation(source.part_ref(part))),
+                Some(g) => g.parts.push(source.part_ref(events, part)),
+                None => items.push(ItemRef::Operation(source.part_ref(events, part))),
             },
             RawEvent::GroupEnd => {
                 if let Some(g) = group.take() {
@@ -195,11 +212,18 @@ pub(crate) fn items_ref<'s>(source: &Source<'s>, events: &[RawEvent]) -> Vec<Ite
     items
 }
 
-/// Turns ranges into owned values: `Bytes::slice`s of a shared buffer holding the input
-/// from `base` on, so no byte is copied (but the rare joined header value).
+/// Turns the events of one run into owned values: every name, value and body a
+/// `Bytes::slice` of a shared buffer holding the input from `base` on, so no byte is copied
+/// (but the rare joined header value). The header fields of every section go into one
+/// [`FieldTable`], and each part's header lists share one slice of the input (the part up
+/// to its body) and their range of the table: a part costs no allocation for its headers.
 pub(crate) struct Owner<'b> {
-    pub(crate) bytes: &'b Bytes,
-    pub(crate) base: usize,
+    bytes: &'b Bytes,
+    base: usize,
+    events: &'b Events,
+    table: FrozenFieldTable,
+    /// The table's index of the next section's first field, as the fold goes.
+    next: usize,
 }
 
 /// One owned operation of either kind.
@@ -209,7 +233,53 @@ pub(crate) enum OwnedOp {
     Response(SubResponse),
 }
 
-impl Owner<'_> {
+/// Whether a section's fields can be ranges of its block, which starts at `block`: none is
+/// a joined value, and every offset in the block fits the table.
+fn in_block(block: usize, fields: &[HeaderSpan]) -> bool {
+    fields.iter().all(|h| matches!(h.value, ValueSpan::Span(_)))
+        && section_end(fields).saturating_sub(block) <= u32::MAX as usize
+}
+
+impl<'b> Owner<'b> {
+    /// The fold of `events`, whose ranges are absolute in an input that `bytes` holds from
+    /// `base` on.
+    pub(crate) fn new(bytes: &'b Bytes, base: usize, events: &'b Events) -> Owner<'b> {
+        let mut table = FieldTable::with_capacity(events.fields.len());
+        let mut add = |block: usize, fields: &[HeaderSpan]| {
+            if !in_block(block, fields) {
+                return;
+            }
+            for h in fields {
+                if let ValueSpan::Span(value) = &h.value {
+                    let name = h.name.start - block..h.name.end - block;
+                    // Invariant: `in_block` checked that every offset fits.
+                    table.push(name, value.start - block..value.end - block);
+                }
+            }
+        };
+        for event in &events.list {
+            match event {
+                RawEvent::GroupStart {
+                    offset,
+                    part_headers,
+                    ..
+                } => add(*offset, events.section(part_headers)),
+                RawEvent::Operation(part) => {
+                    add(part.offset, events.section(&part.part_headers));
+                    add(part.offset, events.section(&part.headers));
+                }
+                RawEvent::GroupEnd => {}
+            }
+        }
+        Owner {
+            bytes,
+            base,
+            events,
+            table: table.freeze(),
+            next: 0,
+        }
+    }
+
     fn bytes(&self, range: &Range<usize>) -> Bytes {
         self.bytes
             .slice(range.start - self.base..range.end - self.base)
@@ -222,11 +292,34 @@ impl Owner<'_> {
         }
     }
 
-    pub(crate) fn headers(&self, headers: &[HeaderSpan]) -> Headers {
-        headers
+    /// The list of one section whose block (a slice of the input from the part's start)
+    /// is `block`, starting at the absolute offset `block_start`. Sections are taken in the
+    /// order [`Owner::new`] put them in the table.
+    fn headers(&mut self, block: &Bytes, block_start: usize, fields: &[HeaderSpan]) -> Headers {
+        if in_block(block_start, fields) {
+            let range = self.next..self.next + fields.len();
+            self.next = range.end;
+            let all_fit = block_start + block.len() >= section_end(fields);
+            if all_fit && let Some(headers) = Headers::from_table(block.clone(), &self.table, range)
+            {
+                return headers;
+            }
+        }
+        fields
             .iter()
             .map(|h| Header::new(self.bytes(&h.name), self.value(&h.value)))
             .collect()
+    }
+
+    /// The input from `start` to the end of what these sections refer to.
+    fn block(&self, start: usize, sections: &[&[HeaderSpan]]) -> Bytes {
+        let end = sections
+            .iter()
+            .map(|fields| section_end(fields))
+            .max()
+            .unwrap_or(0)
+            .max(start);
+        self.bytes(&(start..end))
     }
 
     /// An error located in the buffer (a window of the input from `base` on); the caller
@@ -236,19 +329,42 @@ impl Owner<'_> {
     }
 
     fn content_id(&self, part: &PartSpan) -> Option<String> {
-        content_id_header(&part.part_headers, &part.headers, |h| {
-            self.bytes[h.name.start - self.base..h.name.end - self.base]
-                .eq_ignore_ascii_case(b"content-id")
+        content_id_header(
+            self.events.section(&part.part_headers),
+            self.events.section(&part.headers),
+            |h| {
+                self.bytes[h.name.start - self.base..h.name.end - self.base]
+                    .eq_ignore_ascii_case(b"content-id")
+            },
+        )
+        .map(|h| match &h.value {
+            ValueSpan::Span(r) => {
+                String::from_utf8_lossy(&self.bytes[r.start - self.base..r.end - self.base])
+                    .into_owned()
+            }
+            ValueSpan::Joined(v) => String::from_utf8_lossy(v).into_owned(),
         })
-        .map(|h| String::from_utf8_lossy(&self.value(&h.value)).into_owned())
+    }
+
+    /// The part headers of a changeset.
+    pub(crate) fn group_headers(&mut self, offset: usize, part_headers: &Range<usize>) -> Headers {
+        let fields = self.events.section(part_headers);
+        let block = self.block(offset, &[fields]);
+        self.headers(&block, offset, fields)
     }
 
     /// The owned operation; `tolerated` gets a report for a reason phrase that is not UTF-8.
     pub(crate) fn operation(
-        &self,
+        &mut self,
         part: &PartSpan,
         tolerated: &mut Vec<Tolerance>,
     ) -> Result<OwnedOp, ParseError> {
+        let events = self.events;
+        let part_fields = events.section(&part.part_headers);
+        let fields = events.section(&part.headers);
+        let block = self.block(part.offset, &[part_fields, fields]);
+        let part_headers = self.headers(&block, part.offset, part_fields);
+        let headers = self.headers(&block, part.offset, fields);
         match &part.start {
             StartSpan::Request { method, target, .. } => {
                 let method_bytes = self.bytes(method);
@@ -264,11 +380,14 @@ impl Owner<'_> {
                 })?;
                 // The machine let through only UTF-8 targets (`check_target`): nothing is
                 // replaced here.
-                let target_text = String::from_utf8_lossy(&self.bytes(target)).into_owned();
+                let target_text = String::from_utf8_lossy(
+                    &self.bytes[target.start - self.base..target.end - self.base],
+                )
+                .into_owned();
                 let mut sub = SubRequest::new(method_value, target_text);
                 sub.id = self.content_id(part);
-                sub.headers = self.headers(&part.headers);
-                sub.part_headers = self.headers(&part.part_headers);
+                sub.headers = headers;
+                sub.part_headers = part_headers;
                 sub.body = self.bytes(&part.body);
                 Ok(OwnedOp::Request(sub))
             }
@@ -290,11 +409,11 @@ impl Owner<'_> {
                             kind: ToleranceKind::ReasonNotUtf8,
                         });
                     }
-                    String::from_utf8_lossy(&text).into_owned()
+                    text
                 });
                 sub.id = self.content_id(part);
-                sub.headers = self.headers(&part.headers);
-                sub.part_headers = self.headers(&part.part_headers);
+                sub.headers = headers;
+                sub.part_headers = part_headers;
                 sub.body = self.bytes(&part.body);
                 Ok(OwnedOp::Response(sub))
             }
@@ -304,19 +423,23 @@ impl Owner<'_> {
 
 /// Builds owned items of one kind from a complete list of events.
 pub(crate) fn items_owned<T>(
-    owner: &Owner<'_>,
-    events: &[RawEvent],
+    owner: &mut Owner<'_>,
     tolerated: &mut Vec<Tolerance>,
     pick: impl Fn(OwnedOp) -> Option<T>,
     kind: MessageKind,
 ) -> Result<Vec<Item<T>>, ParseError> {
+    let events = owner.events;
     let mut items = Vec::new();
     let mut group: Option<AtomicGroup<T>> = None;
-    for event in events {
+    for event in &events.list {
         match event {
-            RawEvent::GroupStart { part_headers, .. } => {
+            RawEvent::GroupStart {
+                offset,
+                part_headers,
+                ..
+            } => {
                 let mut g = AtomicGroup::new(Vec::new());
-                g.part_headers = owner.headers(part_headers);
+                g.part_headers = owner.group_headers(*offset, part_headers);
                 group = Some(g);
             }
             RawEvent::Operation(part) => {

@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::decode::{DecodeOptions, batch_boundary, boundary_from_first_line};
 use crate::machine::Machine;
-use crate::raw::{OwnedOp, Owner, RawEvent};
+use crate::raw::{Events, OwnedOp, Owner, RawEvent};
 
 /// Something the incremental decoder found, as soon as it was complete.
 #[non_exhaustive]
@@ -235,7 +235,7 @@ impl StreamDecoder {
 
     fn run_machine(&mut self, machine: &mut Machine) -> Result<(), ParseError> {
         let before = machine.clone();
-        let mut events = Vec::new();
+        let mut events = Events::default();
         if let Err(err) = machine.advance(&self.buf, self.base, self.eof, &mut events) {
             // The message shows the input after the fault; wait until it has arrived, then
             // decode again from where this run started, so that the error reads the same
@@ -267,7 +267,12 @@ impl StreamDecoder {
         // The events' bytes are frozen so that they can be sliced without a copy. The
         // machine may still read a byte or two before the end of the last event (a header
         // section ended by a bare LF); those few bytes go back into the buffer.
-        let needed = events.iter().map(RawEvent::end).max().unwrap_or(0);
+        let needed = events
+            .list
+            .iter()
+            .map(|event| events.end(event))
+            .max()
+            .unwrap_or(0);
         let cut = needed.clamp(keep, self.base + self.buf.len());
         let frozen = self.buf.split_to(cut - self.base).freeze();
         if cut > keep {
@@ -276,22 +281,19 @@ impl StreamDecoder {
             rest.extend_from_slice(&self.buf);
             self.buf = rest;
         }
-        let owner = Owner {
-            bytes: &frozen,
-            base: self.base,
-        };
-        for event in events {
+        let mut owner = Owner::new(&frozen, self.base, &events);
+        for event in &events.list {
             let event = match event {
                 RawEvent::GroupStart {
+                    offset,
                     boundary,
                     part_headers,
-                    ..
                 } => Event::GroupStart {
-                    part_headers: owner.headers(&part_headers),
-                    boundary,
+                    part_headers: owner.group_headers(*offset, part_headers),
+                    boundary: boundary.clone(),
                 },
                 RawEvent::GroupEnd => Event::GroupEnd,
-                RawEvent::Operation(part) => match owner.operation(&part, &mut self.tolerated) {
+                RawEvent::Operation(part) => match owner.operation(part, &mut self.tolerated) {
                     Ok(OwnedOp::Request(r)) if kind == MessageKind::Request => Event::Request(r),
                     Ok(OwnedOp::Response(r)) if kind == MessageKind::Response => Event::Response(r),
                     // Invariant: the machine rejects a start line of the other kind.

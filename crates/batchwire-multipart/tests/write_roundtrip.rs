@@ -51,7 +51,7 @@ impl Op for SubResponse {
         self.id.as_deref()
     }
     fn start(&self) -> String {
-        format!("{} {:?}", self.status.as_str(), self.reason)
+        format!("{} {:?}", self.status.as_str(), self.reason_str())
     }
     fn headers(&self) -> &Headers {
         &self.headers
@@ -93,7 +93,7 @@ fn own_part_headers(dialect: Dialect, headers: &Headers) -> Vec<(Vec<u8>, Vec<u8
         headers
             .iter()
             .filter(|h| !managed.iter().any(|m| h.is(m)))
-            .cloned(),
+            .map(|h| h.to_owned()),
     )
 }
 
@@ -171,7 +171,7 @@ fn compare_op<T: Op>(
             .headers()
             .iter()
             .filter(|h| !(h.is("content-length") || drop_version && h.is("x-ms-version")))
-            .cloned(),
+            .map(|h| h.to_owned()),
     );
     if let Some((name, value)) = version_header(dialect)
         && !model.headers().contains(name)
@@ -183,7 +183,7 @@ fn compare_op<T: Op>(
         read.headers()
             .iter()
             .filter(|h| !h.is("content-length"))
-            .cloned(),
+            .map(|h| h.to_owned()),
     );
     if got != want {
         return Err(format!(
@@ -276,7 +276,7 @@ fn compare<T: Op>(
                         g.part_headers
                             .iter()
                             .filter(|h| !h.is("content-type") && !h.is("content-length"))
-                            .cloned(),
+                            .map(|h| h.to_owned()),
                     )
                 };
                 if own(want) != own(got) {
@@ -300,9 +300,8 @@ fn request_start(r: &SubRequest) -> String {
 
 fn response_start(r: &SubResponse) -> String {
     let reason = r
-        .reason
-        .clone()
-        .or_else(|| r.status.canonical_reason().map(str::to_owned))
+        .reason_str()
+        .or_else(|| r.status.canonical_reason().map(Into::into))
         .unwrap_or_default();
     format!("{} {:?}", r.status.as_str(), Some(reason))
 }
@@ -520,7 +519,7 @@ fn response() -> impl Strategy<Value = Spec<SubResponse>> {
             |(status, reason, headers, part_headers, body, id_kind, id_name)| {
                 let mut op =
                     SubResponse::new(StatusCode::from_u16(status).unwrap()).with_body(body);
-                op.reason = reason;
+                op.reason = reason.map(Into::into);
                 op.headers = headers;
                 op.part_headers = part_headers;
                 Spec {

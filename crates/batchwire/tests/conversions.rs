@@ -388,7 +388,7 @@ fn response_diffs(a: &SubResponse, b: &SubResponse, target: Format) -> Vec<OpDif
             |k| matches!(k, LossKind::Omitted | LossKind::Status { .. }),
         ));
     }
-    let canonical = a.status.canonical_reason();
+    let canonical = a.status.canonical_reason().map(str::as_bytes);
     let same_reason = a.reason == b.reason
         || (a.reason.is_none() && b.reason.as_deref() == canonical)
         || (b.reason.is_none() && a.reason.as_deref() == canonical);

@@ -333,7 +333,7 @@ pub(super) fn write_subrequests(
                     },
                 ));
             } else {
-                headers.push(h.clone());
+                headers.push(h.to_owned());
             }
         }
         if !headers.is_empty() {

@@ -9,6 +9,8 @@ use batchwire_core::{ParseError, ParseErrorKind as K, ToleranceKind as T};
 use super::Step;
 use crate::content_type::{is_application_http, is_multipart};
 use crate::grammar;
+use std::ops::Range;
+
 use crate::raw::{HeaderSpan, RawEvent, ValueSpan};
 
 /// Where a part's header section ends, found without reading it.
@@ -38,7 +40,8 @@ pub(super) enum SectionEnd {
 
 /// A header section, read.
 pub(super) struct Section {
-    pub(super) headers: Vec<HeaderSpan>,
+    /// Where its fields are in the output's field list.
+    pub(super) headers: Range<usize>,
     /// Where the content after the section starts.
     pub(super) content: usize,
     pub(super) end: SectionEnd,
@@ -122,13 +125,14 @@ impl Step<'_, '_> {
         fields: Fields,
     ) -> Result<Section, ParseError> {
         let src = self.src;
-        let mut headers: Vec<HeaderSpan> = Vec::with_capacity(8);
+        let first = self.out.fields.len();
         let mut pos = pos;
         let section_start = pos;
         loop {
+            let headers = first..self.out.fields.len();
             if pos >= end {
                 return Ok(Section {
-                    headers,
+                    headers: first..self.out.fields.len(),
                     content: end,
                     end: SectionEnd::EndOfPart,
                 });
@@ -148,7 +152,7 @@ impl Step<'_, '_> {
             let text = &src[line.start..line.text_end];
             if text.is_empty() && line.terminated {
                 return Ok(Section {
-                    headers,
+                    headers: first..self.out.fields.len(),
                     content: line.next,
                     end: SectionEnd::EmptyLine,
                 });
@@ -168,7 +172,7 @@ impl Step<'_, '_> {
                 // MIME part headers fold by right (RFC 5322 2.2.3). Either way the value is
                 // its lines, trimmed, joined by one space; only a folded value is copied.
                 let joined = {
-                    let last = &headers[headers.len() - 1];
+                    let last = &self.out.fields[headers.end - 1];
                     let mut joined = self.value(last).to_vec();
                     let more = text.trim_ascii();
                     if !joined.is_empty() && !more.is_empty() {
@@ -177,7 +181,7 @@ impl Step<'_, '_> {
                     joined.extend_from_slice(more);
                     joined
                 };
-                if let Some(last) = headers.last_mut() {
+                if let Some(last) = self.out.fields.last_mut() {
                     last.value = ValueSpan::Joined(joined);
                 }
             } else if let Ok((value, (name, space))) = grammar::field_name_colon(text) {
@@ -217,10 +221,11 @@ impl Step<'_, '_> {
                         )
                     })?;
                 }
-                headers.push(HeaderSpan {
+                let field = HeaderSpan {
                     name: self.span(line.start..line.start + name.len()),
                     value: ValueSpan::Span(self.span(value_start..value_start + value.len())),
-                });
+                };
+                self.out.fields.push(field);
             } else {
                 // olingo's non-strict reader ends a section at the first line that is not a
                 // header field.
@@ -247,14 +252,14 @@ impl Step<'_, '_> {
                     }
                 })?;
                 return Ok(Section {
-                    headers,
+                    headers: first..self.out.fields.len(),
                     content: line.start,
                     end: SectionEnd::NotAHeader,
                 });
             }
             if !line.terminated {
                 return Ok(Section {
-                    headers,
+                    headers: first..self.out.fields.len(),
                     content: end,
                     end: SectionEnd::CutOff,
                 });
@@ -268,20 +273,12 @@ impl Step<'_, '_> {
     pub(super) fn body_part(&mut self, s: usize, e: usize) -> Result<(), ParseError> {
         let src = self.src;
         let section = self.header_section(s, e, Fields::Mime)?;
-        let ct = section
-            .headers
-            .iter()
-            .position(|h| self.is_named(h, "content-type"));
-        let http = ct.is_some_and(|i| is_application_http(self.value(&section.headers[i])));
-        if http {
+        let fields = self.fields(&section.headers);
+        let ct = fields.iter().find(|h| self.is_named(h, "content-type"));
+        if ct.is_some_and(|h| is_application_http(self.value(h))) {
             return self.operation(s, e, section);
         }
-        let ct = ct.map(|i| {
-            (
-                self.local(section.headers[i].name.start),
-                self.value(&section.headers[i]).to_vec(),
-            )
-        });
+        let ct = ct.map(|h| (self.local(h.name.start), self.value(h).to_vec()));
         match ct {
             Some((_, ref value)) if is_multipart(value) => {
                 self.changeset_checks(&section)?;
@@ -322,20 +319,16 @@ impl Step<'_, '_> {
     fn operation(&mut self, s: usize, e: usize, section: Section) -> Result<(), ParseError> {
         let src = self.src;
         require_content(src, &section, e)?;
-        if let Some(i) = section
-            .headers
+        if let Some(cte) = self
+            .fields(&section.headers)
             .iter()
-            .position(|h| self.is_named(h, "content-transfer-encoding"))
+            .find(|h| self.is_named(h, "content-transfer-encoding"))
         {
-            if self
-                .value(&section.headers[i])
-                .trim_ascii()
-                .eq_ignore_ascii_case(b"binary")
-            {
+            if self.value(cte).trim_ascii().eq_ignore_ascii_case(b"binary") {
                 // The common case, with nothing to report.
             } else {
-                let value = self.value(&section.headers[i]).trim_ascii().to_vec();
-                let at = self.local(section.headers[i].name.start);
+                let value = self.value(cte).trim_ascii().to_vec();
+                let at = self.local(cte.name.start);
                 if value.eq_ignore_ascii_case(b"7bit") || value.eq_ignore_ascii_case(b"8bit") {
                     self.tolerate(at, T::TransferEncodingNotBinary, |src| {
                         ParseError::new(
@@ -364,7 +357,7 @@ impl Step<'_, '_> {
         let content = section.content;
         let part = self.embedded(content, e, s, section.headers)?;
         self.operation_rules(s, content, &part)?;
-        self.out.push(RawEvent::Operation(part));
+        self.out.list.push(RawEvent::Operation(part));
         Ok(())
     }
 

@@ -7,6 +7,8 @@ use nom::Parser as _;
 use super::headers::{Fields, SectionEnd};
 use super::{Line, Step};
 use crate::grammar;
+use std::ops::Range;
+
 use crate::raw::{HeaderSpan, PartSpan, StartSpan};
 
 impl Step<'_, '_> {
@@ -16,7 +18,7 @@ impl Step<'_, '_> {
         s: usize,
         e: usize,
         part_offset: usize,
-        part_headers: Vec<HeaderSpan>,
+        part_headers: Range<usize>,
     ) -> Result<PartSpan, ParseError> {
         let src = self.src;
         let mut pos = s;
@@ -47,7 +49,8 @@ impl Step<'_, '_> {
             (section.headers, section.content)
         } else {
             self.header_cut_off(e)?;
-            (Vec::new(), e)
+            let none = self.out.fields.len();
+            (none..none, e)
         };
         let body_len = e - body_start;
         if body_len > self.limits().max_body_bytes {
@@ -62,8 +65,13 @@ impl Step<'_, '_> {
             ));
         }
         let mut body_end = e;
-        if let Some(cl) = headers.iter().find(|h| self.is_named(h, "content-length")) {
-            body_end = self.apply_content_length(cl, body_start, e)?;
+        if let Some(cl) = self
+            .fields(&headers)
+            .iter()
+            .position(|h| self.is_named(h, "content-length"))
+        {
+            let cl = self.out.fields[headers.start + cl].clone();
+            body_end = self.apply_content_length(&cl, body_start, e)?;
         }
         Ok(PartSpan {
             offset: self.abs(part_offset),

@@ -29,7 +29,7 @@ use batchwire_core::{
 use memchr::memmem;
 
 use crate::decode::DecodeOptions;
-use crate::raw::RawEvent;
+use crate::raw::{Events, HeaderSpan};
 
 #[derive(Clone)]
 pub(crate) struct Machine {
@@ -189,7 +189,7 @@ impl Machine {
         window: &[u8],
         base: usize,
         eof: bool,
-        out: &mut Vec<RawEvent>,
+        out: &mut Events,
     ) -> Result<(), ParseError> {
         let mut step = Step {
             m: self,
@@ -232,7 +232,7 @@ struct Step<'w, 'm> {
     src: &'w [u8],
     base: usize,
     eof: bool,
-    out: &'m mut Vec<RawEvent>,
+    out: &'m mut Events,
 }
 
 impl Step<'_, '_> {
@@ -260,6 +260,11 @@ impl Step<'_, '_> {
 
     fn span(&self, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
         self.abs(range.start)..self.abs(range.end)
+    }
+
+    /// The header fields at these indices of the output.
+    fn fields(&self, range: &std::ops::Range<usize>) -> &[HeaderSpan] {
+        &self.out.fields[range.clone()]
     }
 
     fn innermost(&self) -> usize {

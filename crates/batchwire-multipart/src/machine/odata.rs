@@ -14,17 +14,13 @@ impl Step<'_, '_> {
     /// The nesting, boundary and reuse rules of a changeset part; returns its boundary.
     pub(super) fn changeset_checks(&mut self, section: &Section) -> Result<String, ParseError> {
         let src = self.src;
-        let i = section
-            .headers
+        let fields = self.fields(&section.headers);
+        let i = fields
             .iter()
             .position(|h| self.is_named(h, "content-type"))
             .unwrap_or_default();
-        let ct_at = section
-            .headers
-            .get(i)
-            .map_or(0, |h| self.local(h.name.start));
-        let ct = section
-            .headers
+        let ct_at = fields.get(i).map_or(0, |h| self.local(h.name.start));
+        let ct = fields
             .get(i)
             .map(|h| self.value(h).to_vec())
             .unwrap_or_default();
@@ -153,9 +149,11 @@ impl Step<'_, '_> {
 
     /// OData V4: every changeset member has a Content-ID, unique within its changeset.
     fn content_id_rules(&mut self, at: usize, part: &PartSpan) -> Result<(), ParseError> {
-        let id = crate::raw::content_id_header(&part.part_headers, &part.headers, |h| {
-            self.is_named(h, "content-id")
-        })
+        let id = crate::raw::content_id_header(
+            self.fields(&part.part_headers),
+            self.fields(&part.headers),
+            |h| self.is_named(h, "content-id"),
+        )
         .map(|h| self.value(h).to_vec());
         match id {
             None => self.tolerate(at, T::MissingContentId, |src| {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use batchwire_core::WriteErrorKind as K;
 use batchwire_core::{
-    AtomicGroup, Batch, Dialect, Extra, Header, Item, Loss, LossKind, MessageKind, Position,
+    AtomicGroup, Batch, Dialect, Extra, HeaderView, Item, Loss, LossKind, MessageKind, Position,
     WriteError, WriteReport, odata_reference, odata_system_resource,
 };
 
@@ -262,7 +262,7 @@ fn check_operation<T: Operation>(
     Ok(target)
 }
 
-fn check_name(header: &Header, at: Position, section: &str) -> Result<(), WriteError> {
+fn check_name(header: HeaderView<'_>, at: Position, section: &str) -> Result<(), WriteError> {
     let name = header.name();
     if name.is_empty() || !name.iter().copied().all(is_tchar) {
         return Err(WriteError::new(
@@ -277,7 +277,7 @@ fn check_name(header: &Header, at: Position, section: &str) -> Result<(), WriteE
     Ok(())
 }
 
-fn check_value(header: &Header, at: Position, section: &str) -> Result<(), WriteError> {
+fn check_value(header: HeaderView<'_>, at: Position, section: &str) -> Result<(), WriteError> {
     match value_fault(header.value()) {
         None => Ok(()),
         Some(fault) => Err(WriteError::new(

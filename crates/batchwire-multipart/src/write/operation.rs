@@ -178,15 +178,15 @@ impl Operation for SubResponse {
         // RFC 9112 4: `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`.
         if let Some(reason) = &self.reason {
             let bad = reason
-                .bytes()
-                .any(|b| (b < b' ' && b != b'\t') || b == 0x7f);
+                .iter()
+                .any(|&b| (b < b' ' && b != b'\t') || b == 0x7f);
             if bad {
                 return Err(WriteError::new(
                     K::InvalidReason,
                     Some(at),
                     format!(
                         "expected a reason phrase without line breaks or control characters, found {}",
-                        shown(reason.as_bytes(), false)
+                        shown(reason, false)
                     ),
                 ));
             }
@@ -206,9 +206,9 @@ impl Operation for SubResponse {
         let reason = self
             .reason
             .as_deref()
-            .or_else(|| self.status.canonical_reason())
+            .or_else(|| self.status.canonical_reason().map(str::as_bytes))
             .unwrap_or_default();
-        out.put(reason.as_bytes());
+        out.put(reason);
         out.put(b"\r\n");
     }
 }
