@@ -263,9 +263,11 @@ impl FieldTable {
         ) else {
             return false;
         };
-        for n in [a, b, c, d] {
-            self.spans.extend_from_slice(&n.to_le_bytes());
+        let mut packed = [0u8; SPAN];
+        for (slot, n) in packed.chunks_exact_mut(4).zip([a, b, c, d]) {
+            slot.copy_from_slice(&n.to_le_bytes());
         }
+        self.spans.extend_from_slice(&packed);
         true
     }
 
@@ -281,10 +283,11 @@ pub struct FrozenFieldTable(Bytes);
 
 /// The ranges of one packed field.
 fn span_at(spans: &[u8], i: usize) -> (Range<usize>, Range<usize>) {
+    let mut packed = [0u8; SPAN];
+    packed.copy_from_slice(&spans[i * SPAN..(i + 1) * SPAN]);
     let at = |k: usize| {
-        let o = i * SPAN + k * 4;
         let mut word = [0u8; 4];
-        word.copy_from_slice(&spans[o..o + 4]);
+        word.copy_from_slice(&packed[k * 4..k * 4 + 4]);
         u32::from_le_bytes(word) as usize
     };
     (at(0)..at(1), at(2)..at(3))
@@ -351,22 +354,17 @@ impl Headers {
         table: &FrozenFieldTable,
         fields: Range<usize>,
     ) -> Option<Headers> {
-        let spans = table
-            .0
-            .get(fields.start.checked_mul(SPAN)?..fields.end.checked_mul(SPAN)?)?;
-        for i in 0..spans.len() / SPAN {
+        let bytes = fields.start.checked_mul(SPAN)?..fields.end.checked_mul(SPAN)?;
+        let spans = table.0.get(bytes.clone())?;
+        let fits = (0..spans.len() / SPAN).all(|i| {
             let (name, value) = span_at(spans, i);
-            if name.start > name.end || value.start > value.end {
-                return None;
-            }
-            if name.end > block.len() || value.end > block.len() {
-                return None;
-            }
-        }
-        Some(Headers {
+            (name.start <= name.end) & (value.start <= value.end) & (name.end <= block.len())
+                & (value.end <= block.len())
+        });
+        fits.then(|| Headers {
             repr: Repr::Wire {
                 block,
-                spans: table.0.slice_ref(spans),
+                spans: table.0.slice(bytes),
             },
         })
     }

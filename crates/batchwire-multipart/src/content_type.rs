@@ -306,7 +306,8 @@ pub(crate) fn check_boundary(
 
 /// Whether a part's Content-Type is `application/http` (parameters allowed).
 pub(crate) fn is_application_http(value: &[u8]) -> bool {
-    essence_is(value, b"application", b"http")
+    // The common value, without parameters or white space, needs one comparison.
+    value.eq_ignore_ascii_case(b"application/http") || essence_is(value, b"application", b"http")
 }
 
 /// Whether a part's Content-Type is `multipart/mixed` (parameters allowed).

@@ -19,6 +19,32 @@ use crate::view::{GroupRef, HeaderRef, ItemRef, PartRef, StartLineRef};
 pub(crate) struct HeaderSpan {
     pub(crate) name: Range<usize>,
     pub(crate) value: ValueSpan,
+    /// Which of the names the reader asks for this is, found once when it is read.
+    pub(crate) known: Known,
+}
+
+/// The header names the reader looks up, so that each lookup compares one byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    ContentType,
+    ContentLength,
+    ContentId,
+    ContentTransferEncoding,
+    Other,
+}
+
+impl Known {
+    /// Which known name `name` is, compared case-insensitively.
+    pub(crate) fn of(name: &[u8]) -> Known {
+        let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
+        match name.len() {
+            10 if is(b"content-id") => Known::ContentId,
+            12 if is(b"content-type") => Known::ContentType,
+            14 if is(b"content-length") => Known::ContentLength,
+            25 if is(b"content-transfer-encoding") => Known::ContentTransferEncoding,
+            _ => Known::Other,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +137,11 @@ pub(crate) fn content_id_header<'h, H>(
         .iter()
         .find(|h| is_content_id(h))
         .or_else(|| headers.iter().find(|h| is_content_id(h)))
+}
+
+/// Whether a field read by the machine is a Content-ID.
+pub(crate) fn is_content_id(h: &HeaderSpan) -> bool {
+    h.known == Known::ContentId
 }
 
 #[derive(Clone, Debug)]
@@ -332,10 +363,7 @@ impl<'b> Owner<'b> {
         content_id_header(
             self.events.section(&part.part_headers),
             self.events.section(&part.headers),
-            |h| {
-                self.bytes[h.name.start - self.base..h.name.end - self.base]
-                    .eq_ignore_ascii_case(b"content-id")
-            },
+            is_content_id,
         )
         .map(|h| match &h.value {
             ValueSpan::Span(r) => {
@@ -362,7 +390,8 @@ impl<'b> Owner<'b> {
         let events = self.events;
         let part_fields = events.section(&part.part_headers);
         let fields = events.section(&part.headers);
-        let block = self.block(part.offset, &[part_fields, fields]);
+        // Both sections lie before the body.
+        let block = self.bytes(&(part.offset..part.body.start.max(part.offset)));
         let part_headers = self.headers(&block, part.offset, part_fields);
         let headers = self.headers(&block, part.offset, fields);
         match &part.start {
@@ -421,6 +450,23 @@ impl<'b> Owner<'b> {
     }
 }
 
+/// How many items the events make: operations outside a changeset, and changesets.
+fn top_level_items(events: &Events) -> usize {
+    let mut in_group = false;
+    let mut count = 0;
+    for event in &events.list {
+        match event {
+            RawEvent::GroupStart { .. } => {
+                in_group = true;
+                count += 1;
+            }
+            RawEvent::Operation(_) => count += usize::from(!in_group),
+            RawEvent::GroupEnd => in_group = false,
+        }
+    }
+    count
+}
+
 /// Builds owned items of one kind from a complete list of events.
 pub(crate) fn items_owned<T>(
     owner: &mut Owner<'_>,
@@ -429,7 +475,7 @@ pub(crate) fn items_owned<T>(
     kind: MessageKind,
 ) -> Result<Vec<Item<T>>, ParseError> {
     let events = owner.events;
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(top_level_items(events));
     let mut group: Option<AtomicGroup<T>> = None;
     for event in &events.list {
         match event {

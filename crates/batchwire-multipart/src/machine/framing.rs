@@ -278,7 +278,7 @@ impl Step<'_, '_> {
         };
         let (end, is_changeset) = match self.peek_section(start) {
             Peek::NeedMore => return Ok(Flow::NeedMore),
-            Peek::Ended => {
+            Peek::Ended | Peek::NotChangeset => {
                 self.set_state(in_part);
                 return Ok(Flow::Continue);
             }

@@ -11,7 +11,7 @@ use crate::content_type::{is_application_http, is_multipart};
 use crate::grammar;
 use std::ops::Range;
 
-use crate::raw::{HeaderSpan, RawEvent, ValueSpan};
+use crate::raw::{HeaderSpan, Known, RawEvent, ValueSpan};
 
 /// Where a part's header section ends, found without reading it.
 pub(super) enum Peek {
@@ -23,6 +23,9 @@ pub(super) enum Peek {
     /// The section is complete; the content (or a line that is not a header) follows
     /// before this offset.
     Complete(usize, bool),
+    /// The first line of the first Content-Type already says that the part is no changeset
+    /// (a folded value is that line and more): the part is read whole.
+    NotChangeset,
 }
 
 /// How a header section ended.
@@ -105,7 +108,11 @@ impl Step<'_, '_> {
                 in_content_type =
                     content_type.is_none() && name.eq_ignore_ascii_case(b"content-type");
                 if in_content_type {
-                    content_type = Some(value.trim_ascii().to_vec());
+                    let value = value.trim_ascii();
+                    if !value.is_empty() && !is_multipart(value) {
+                        return Peek::NotChangeset;
+                    }
+                    content_type = Some(value.to_vec());
                 }
             } else {
                 return Peek::Complete(next, changeset(&content_type));
@@ -207,10 +214,7 @@ impl Step<'_, '_> {
                 // `value` is a slice of `text`, which starts at `line.start`.
                 let value_start = line.start + (value.as_ptr() as usize - text.as_ptr() as usize);
                 // RFC 9110 5.5: a field value holds no control character but HTAB.
-                if let Some(i) = value
-                    .iter()
-                    .position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
-                {
+                if let Some(i) = grammar::control_character(value) {
                     let at = value_start + i;
                     self.tolerate(at, T::ControlCharacters, |src| {
                         ParseError::expected(
@@ -222,6 +226,7 @@ impl Step<'_, '_> {
                     })?;
                 }
                 let field = HeaderSpan {
+                    known: Known::of(name),
                     name: self.span(line.start..line.start + name.len()),
                     value: ValueSpan::Span(self.span(value_start..value_start + value.len())),
                 };
@@ -274,7 +279,7 @@ impl Step<'_, '_> {
         let src = self.src;
         let section = self.header_section(s, e, Fields::Mime)?;
         let fields = self.fields(&section.headers);
-        let ct = fields.iter().find(|h| self.is_named(h, "content-type"));
+        let ct = fields.iter().find(|h| h.known == Known::ContentType);
         if ct.is_some_and(|h| is_application_http(self.value(h))) {
             return self.operation(s, e, section);
         }
@@ -322,7 +327,7 @@ impl Step<'_, '_> {
         if let Some(cte) = self
             .fields(&section.headers)
             .iter()
-            .find(|h| self.is_named(h, "content-transfer-encoding"))
+            .find(|h| h.known == Known::ContentTransferEncoding)
         {
             if self.value(cte).trim_ascii().eq_ignore_ascii_case(b"binary") {
                 // The common case, with nothing to report.
@@ -359,11 +364,6 @@ impl Step<'_, '_> {
         self.operation_rules(s, content, &part)?;
         self.out.list.push(RawEvent::Operation(part));
         Ok(())
-    }
-
-    pub(super) fn is_named(&self, h: &HeaderSpan, name: &str) -> bool {
-        self.src[self.local(h.name.start)..self.local(h.name.end)]
-            .eq_ignore_ascii_case(name.as_bytes())
     }
 
     pub(super) fn value<'h>(&'h self, h: &'h HeaderSpan) -> &'h [u8] {

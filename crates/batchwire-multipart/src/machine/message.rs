@@ -9,7 +9,7 @@ use super::{Line, Step};
 use crate::grammar;
 use std::ops::Range;
 
-use crate::raw::{HeaderSpan, PartSpan, StartSpan};
+use crate::raw::{HeaderSpan, Known, PartSpan, StartSpan};
 
 impl Step<'_, '_> {
     /// The embedded HTTP message in `[s, e)`: start line, header section, body.
@@ -68,7 +68,7 @@ impl Step<'_, '_> {
         if let Some(cl) = self
             .fields(&headers)
             .iter()
-            .position(|h| self.is_named(h, "content-length"))
+            .position(|h| h.known == Known::ContentLength)
         {
             let cl = self.out.fields[headers.start + cl].clone();
             body_end = self.apply_content_length(&cl, body_start, e)?;

@@ -8,7 +8,7 @@ use super::Step;
 use super::headers::Section;
 use crate::content_type;
 use crate::grammar;
-use crate::raw::{PartSpan, StartSpan};
+use crate::raw::{Known, PartSpan, StartSpan};
 
 impl Step<'_, '_> {
     /// The nesting, boundary and reuse rules of a changeset part; returns its boundary.
@@ -17,7 +17,7 @@ impl Step<'_, '_> {
         let fields = self.fields(&section.headers);
         let i = fields
             .iter()
-            .position(|h| self.is_named(h, "content-type"))
+            .position(|h| h.known == Known::ContentType)
             .unwrap_or_default();
         let ct_at = fields.get(i).map_or(0, |h| self.local(h.name.start));
         let ct = fields
@@ -152,7 +152,7 @@ impl Step<'_, '_> {
         let id = crate::raw::content_id_header(
             self.fields(&part.part_headers),
             self.fields(&part.headers),
-            |h| self.is_named(h, "content-id"),
+            crate::raw::is_content_id,
         )
         .map(|h| self.value(h).to_vec());
         match id {
