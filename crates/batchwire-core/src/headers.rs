@@ -358,7 +358,9 @@ impl Headers {
         let spans = table.0.get(bytes.clone())?;
         let fits = (0..spans.len() / SPAN).all(|i| {
             let (name, value) = span_at(spans, i);
-            (name.start <= name.end) & (value.start <= value.end) & (name.end <= block.len())
+            (name.start <= name.end)
+                & (value.start <= value.end)
+                & (name.end <= block.len())
                 & (value.end <= block.len())
         });
         fits.then(|| Headers {

@@ -9,7 +9,7 @@
 
 use batchwire_core::{ParseError, ParseErrorKind as K, ToleranceKind as T};
 
-use super::Step;
+use super::{MAX_LEVELS, Step};
 use crate::grammar;
 
 /// What follows `--boundary` on a candidate line.
@@ -37,12 +37,18 @@ impl Step<'_, '_> {
     /// The earliest delimiter candidate at or after `from` among the multiparts in use,
     /// with what follows it.
     pub(super) fn scan(&mut self, from: usize) -> Result<Scan, ParseError> {
-        let mut found: Vec<(usize, usize)> = Vec::with_capacity(self.m.levels.len());
-        for level in (0..self.m.levels.len()).rev() {
+        // Invariant: a changeset holds no changeset (`changeset_checks`), so at most two
+        // multiparts are in use.
+        debug_assert!(self.m.levels.len() <= MAX_LEVELS);
+        let mut candidates = [(0, 0); MAX_LEVELS];
+        let mut n = 0;
+        for level in (0..self.m.levels.len().min(MAX_LEVELS)).rev() {
             if let Some(at) = self.candidate(level, from) {
-                found.push((at, level));
+                candidates[n] = (at, level);
+                n += 1;
             }
         }
+        let found = &candidates[..n];
         let Some(&(at, _)) = found.iter().min_by_key(|(at, _)| *at) else {
             return Ok(if self.eof { Scan::End } else { Scan::NeedMore });
         };

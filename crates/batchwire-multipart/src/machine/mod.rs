@@ -31,6 +31,9 @@ use memchr::memmem;
 use crate::decode::DecodeOptions;
 use crate::raw::{Events, HeaderSpan};
 
+/// The most multiparts in use at once: the batch and a changeset inside it.
+const MAX_LEVELS: usize = 2;
+
 #[derive(Clone)]
 pub(crate) struct Machine {
     options: DecodeOptions,
