@@ -107,6 +107,15 @@ impl Step<'_, '_> {
         let mut at = abs_from.max(l.hint) - base;
         while let Some(i) = l.finder.find(&src[at..]) {
             let c = at + i;
+            let Some(whole) = src.get(c..c + l.dash.len()) else {
+                // The rest of the needle is past the window: look again from here.
+                at = c;
+                break;
+            };
+            if whole != l.dash.as_slice() {
+                at = c + 1;
+                continue;
+            }
             if c + base == floor || (c > 0 && src[c - 1] == b'\n') {
                 l.found = Some(c + base);
                 l.hint = c + base;

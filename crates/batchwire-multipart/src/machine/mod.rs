@@ -31,6 +31,9 @@ use memchr::memmem;
 use crate::decode::DecodeOptions;
 use crate::raw::{Events, HeaderSpan};
 
+/// How much of `--boundary` the vectorised search looks for.
+const FINDER_PREFIX: usize = 32;
+
 /// The most multiparts in use at once: the batch and a changeset inside it.
 const MAX_LEVELS: usize = 2;
 
@@ -73,7 +76,12 @@ struct Notes {
 #[derive(Clone)]
 struct Level {
     boundary: String,
+    /// Finds the first [`FINDER_PREFIX`] bytes of `--boundary`; the rest is compared at each
+    /// hit. A short needle runs the vectorised search alone, where a long one (boundaries
+    /// are often 40 to 70 characters) adds a byte-by-byte check of every candidate.
     finder: memmem::Finder<'static>,
+    /// `--boundary`.
+    dash: Vec<u8>,
     /// Below this offset there is no candidate for this boundary past the last one used.
     hint: usize,
     /// The next candidate at or after `hint`, found but not yet used.
@@ -216,7 +224,8 @@ impl Level {
         dash.extend_from_slice(b"--");
         dash.extend_from_slice(boundary.as_bytes());
         Level {
-            finder: memmem::Finder::new(&dash).into_owned(),
+            finder: memmem::Finder::new(&dash[..dash.len().min(FINDER_PREFIX)]).into_owned(),
+            dash,
             boundary,
             hint: 0,
             found: None,
