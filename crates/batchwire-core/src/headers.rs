@@ -10,7 +10,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Range;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// One header field: its name exactly as written and its value bytes.
 ///
@@ -202,32 +202,35 @@ impl fmt::Debug for HeaderView<'_> {
     }
 }
 
-/// Where the fields of many header sections lie in their blocks, packed in one buffer that
-/// every [`Headers`] of a decoded batch shares: a decoder fills it in one pass, freezes it
-/// and hands each list its range, so no list allocates.
+/// Where the fields of header sections lie in their blocks, packed in shared buffers: a
+/// decoder pushes the fields of one section, then [`FieldTable::headers`] hands them to a
+/// [`Headers`] as a slice of the buffer, so that many lists share one allocation and no list
+/// makes its own.
 ///
 /// # Examples
 ///
 /// ```
-/// use batchwire_core::{FieldTable, Headers};
+/// use batchwire_core::FieldTable;
 /// use bytes::Bytes;
 ///
 /// let block = Bytes::from_static(b"Content-Type: text/plain\r\nContent-ID: 7\r\n");
 /// let mut table = FieldTable::new();
 /// table.push(0..12, 14..24);
 /// table.push(26..36, 38..39);
-/// let table = table.freeze();
-/// let headers = Headers::from_table(block, &table, 0..2).expect("in bounds");
+/// let headers = table.headers(block).expect("in bounds");
 /// assert_eq!(headers.get_str("content-id"), Some("7"));
 /// assert_eq!(headers.len(), 2);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct FieldTable {
-    spans: Vec<u8>,
+    spans: BytesMut,
 }
 
 /// Bytes per field in a [`FieldTable`]: name start and end, value start and end, as `u32`.
 const SPAN: usize = 16;
+
+/// Fields per buffer a [`FieldTable`] allocates: the header sections of some fifty parts.
+const TABLE_CHUNK: usize = 256;
 
 impl FieldTable {
     /// An empty table.
@@ -235,25 +238,8 @@ impl FieldTable {
         FieldTable::default()
     }
 
-    /// An empty table with room for `fields` fields.
-    pub fn with_capacity(fields: usize) -> FieldTable {
-        FieldTable {
-            spans: Vec::with_capacity(fields * SPAN),
-        }
-    }
-
-    /// The number of fields.
-    pub fn len(&self) -> usize {
-        self.spans.len() / SPAN
-    }
-
-    /// Whether there are no fields.
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// Adds a field whose name and value lie at these ranges of its block. Returns `false`
-    /// (and adds nothing) when an offset does not fit in 32 bits.
+    /// Adds a field of the section being built, whose name and value lie at these ranges of
+    /// its block. Returns `false` (and adds nothing) when an offset does not fit in 32 bits.
     pub fn push(&mut self, name: Range<usize>, value: Range<usize>) -> bool {
         let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
             u32::try_from(name.start),
@@ -267,19 +253,29 @@ impl FieldTable {
         for (slot, n) in packed.chunks_exact_mut(4).zip([a, b, c, d]) {
             slot.copy_from_slice(&n.to_le_bytes());
         }
+        if self.spans.capacity() - self.spans.len() < SPAN {
+            self.spans.reserve(TABLE_CHUNK * SPAN);
+        }
         self.spans.extend_from_slice(&packed);
         true
     }
 
-    /// The table, shared.
-    pub fn freeze(self) -> FrozenFieldTable {
-        FrozenFieldTable(Bytes::from(self.spans))
+    /// The list of the fields pushed since the last call, whose ranges lie in `block`. `None`
+    /// (and the fields dropped) when a range is not within `block`.
+    pub fn headers(&mut self, block: Bytes) -> Option<Headers> {
+        let spans = self.spans.split().freeze();
+        let fits = (0..spans.len() / SPAN).all(|i| {
+            let (name, value) = span_at(&spans, i);
+            (name.start <= name.end)
+                & (value.start <= value.end)
+                & (name.end <= block.len())
+                & (value.end <= block.len())
+        });
+        fits.then_some(Headers {
+            repr: Repr::Wire { block, spans },
+        })
     }
 }
-
-/// A [`FieldTable`] that lists share.
-#[derive(Clone, Debug, Default)]
-pub struct FrozenFieldTable(Bytes);
 
 /// The ranges of one packed field.
 fn span_at(spans: &[u8], i: usize) -> (Range<usize>, Range<usize>) {
@@ -344,31 +340,6 @@ impl Headers {
         Headers {
             repr: Repr::Own(Vec::with_capacity(n)),
         }
-    }
-
-    /// The list of the fields `fields` (indices into `table`), whose ranges lie in `block`.
-    /// `None` when a range of one of them is not within `block`, or `fields` not within the
-    /// table.
-    pub fn from_table(
-        block: Bytes,
-        table: &FrozenFieldTable,
-        fields: Range<usize>,
-    ) -> Option<Headers> {
-        let bytes = fields.start.checked_mul(SPAN)?..fields.end.checked_mul(SPAN)?;
-        let spans = table.0.get(bytes.clone())?;
-        let fits = (0..spans.len() / SPAN).all(|i| {
-            let (name, value) = span_at(spans, i);
-            (name.start <= name.end)
-                & (value.start <= value.end)
-                & (name.end <= block.len())
-                & (value.end <= block.len())
-        });
-        fits.then(|| Headers {
-            repr: Repr::Wire {
-                block,
-                spans: table.0.slice(bytes),
-            },
-        })
     }
 
     /// The owned fields, converting a list read from the wire on the first change.
@@ -602,7 +573,7 @@ mod tests {
         assert!(table.push(0..1, 3..4));
         assert!(table.push(6..7, 9..10));
         assert!(table.push(12..13, 15..16));
-        Headers::from_table(block, &table.freeze(), 0..3).expect("in bounds")
+        table.headers(block).expect("in bounds")
     }
 
     #[test]
@@ -644,9 +615,27 @@ mod tests {
     fn a_table_out_of_the_block_is_refused() {
         let mut table = FieldTable::new();
         table.push(0..1, 3..40);
-        let table = table.freeze();
-        assert!(Headers::from_table(Bytes::from_static(b"A: 1"), &table, 0..1).is_none());
-        assert!(Headers::from_table(Bytes::from_static(b"A: 1"), &table, 0..2).is_none());
+        assert!(table.headers(Bytes::from_static(b"A: 1")).is_none());
+        // The refused fields are gone; the next section starts empty.
+        table.push(0..1, 3..4);
+        assert_eq!(
+            table.headers(Bytes::from_static(b"A: 1")).map(|h| h.len()),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn sections_share_a_buffer_and_outlive_the_table() {
+        let block = Bytes::from_static(b"A: 1\r\n");
+        let mut table = FieldTable::new();
+        let lists: Vec<Headers> = (0..1000)
+            .map(|_| {
+                table.push(0..1, 3..4);
+                table.headers(block.clone()).expect("in bounds")
+            })
+            .collect();
+        drop(table);
+        assert!(lists.iter().all(|h| h.get("a") == Some(&b"1"[..])));
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub use convert::{
 pub use dialect::{Dialect, DialectRules, IdScheme, Spelling, UnknownDialect, VersionHeader};
 pub use error::{Found, ParseError, ParseErrorKind, Tolerance, ToleranceKind, line_column};
 pub use format::{Format, JsonFormat, JsonRules, PairBy, UnknownFormat};
-pub use headers::{FieldTable, FrozenFieldTable, Header, HeaderView, Headers, Iter as HeaderIter};
+pub use headers::{FieldTable, Header, HeaderView, Headers, Iter as HeaderIter};
 pub use limits::Limits;
 pub use model::{
     AtomicGroup, Batch, BatchMessage, BatchOptions, BatchRequest, BatchResponse, Extra, Item,

@@ -66,7 +66,7 @@ pub(crate) fn run(
     let boundary = batch_boundary(input, content_type, options, &mut pre)?;
     let mut machine = Machine::new(options, boundary);
     machine.report_all(pre);
-    let mut events = crate::raw::Events::default();
+    let mut events = crate::raw::Events::for_input(input.len());
     machine.advance(input, 0, true, &mut events)?;
     Ok((machine, events))
 }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use batchwire_core::{DecodeOptions, Decoded, Format};
 
 use crate::decode::run;
-use crate::raw::{OwnedOp, Owner, items_owned};
+use crate::raw::{Owner, items_owned};
 
 /// Reads a multipart batch from a shared buffer into the owned model.
 ///
@@ -48,24 +48,12 @@ pub fn decode(
     let mut owner = Owner::new(input, 0, &events);
     let mut tolerated = machine.take_tolerated();
     let message = match machine.kind().unwrap_or(MessageKind::Request) {
-        MessageKind::Request => BatchMessage::Request(Batch::from_items(items_owned(
-            &mut owner,
-            &mut tolerated,
-            |op| match op {
-                OwnedOp::Request(r) => Some(r),
-                OwnedOp::Response(_) => None,
-            },
-            MessageKind::Request,
-        )?)),
-        MessageKind::Response => BatchMessage::Response(Batch::from_items(items_owned(
-            &mut owner,
-            &mut tolerated,
-            |op| match op {
-                OwnedOp::Response(r) => Some(r),
-                OwnedOp::Request(_) => None,
-            },
-            MessageKind::Response,
-        )?)),
+        MessageKind::Request => {
+            BatchMessage::Request(Batch::from_items(items_owned(&mut owner, &mut tolerated)?))
+        }
+        MessageKind::Response => {
+            BatchMessage::Response(Batch::from_items(items_owned(&mut owner, &mut tolerated)?))
+        }
     };
     tolerated.sort_by_key(|t| t.offset);
     Ok(Decoded::new(

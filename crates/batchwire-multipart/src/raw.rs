@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use batchwire_core::{
-    AtomicGroup, FieldTable, FrozenFieldTable, Header, Headers, Item, MessageKind, ParseError,
-    ParseErrorKind, SubRequest, SubResponse, Tolerance, ToleranceKind,
+    AtomicGroup, FieldTable, Header, Headers, Item, MessageKind, ParseError, ParseErrorKind,
+    SubRequest, SubResponse, Tolerance, ToleranceKind,
 };
 use bytes::Bytes;
 use http::{Method, StatusCode};
@@ -87,6 +87,20 @@ pub(crate) struct Events {
 }
 
 impl Events {
+    /// Room for the events of an input of `len` bytes as OData servers write them (a part
+    /// of a few hundred bytes holds five or six header fields), so that the common batch
+    /// is read without growing the lists; bounded, so that a large body reserves little.
+    pub(crate) fn for_input(len: usize) -> Events {
+        const BYTES_PER_PART: usize = 384;
+        const FIELDS_PER_PART: usize = 6;
+        const MOST_PARTS: usize = 4096;
+        let parts = (len / BYTES_PER_PART + 1).min(MOST_PARTS);
+        Events {
+            list: Vec::with_capacity(parts),
+            fields: Vec::with_capacity(parts * FIELDS_PER_PART),
+        }
+    }
+
     /// The fields of one section.
     pub(crate) fn section(&self, range: &Range<usize>) -> &[HeaderSpan] {
         &self.fields[range.clone()]
@@ -245,23 +259,28 @@ pub(crate) fn items_ref<'s>(source: &Source<'s>, events: &Events) -> Vec<ItemRef
 
 /// Turns the events of one run into owned values: every name, value and body a
 /// `Bytes::slice` of a shared buffer holding the input from `base` on, so no byte is copied
-/// (but the rare joined header value). The header fields of every section go into one
-/// [`FieldTable`], and each part's header lists share one slice of the input (the part up
-/// to its body) and their range of the table: a part costs no allocation for its headers.
+/// (but the rare joined header value). Each part's header lists share one slice of the input
+/// (the part up to its body), and their fields go into a [`FieldTable`] whose buffers many
+/// parts share: a part costs no allocation for its headers.
 pub(crate) struct Owner<'b> {
     bytes: &'b Bytes,
     base: usize,
     events: &'b Events,
-    table: FrozenFieldTable,
-    /// The table's index of the next section's first field, as the fold goes.
-    next: usize,
+    table: FieldTable,
 }
 
-/// One owned operation of either kind.
-#[derive(Debug)]
-pub(crate) enum OwnedOp {
-    Request(SubRequest),
-    Response(SubResponse),
+/// An operation of the owned model, read from one `application/http` part: the one fold
+/// from what the machine found to a request or a response, used by every owned decoder.
+pub(crate) trait Operation: Sized {
+    /// What this operation is.
+    const KIND: MessageKind;
+
+    /// The operation of `part`; `None` when the part holds the other kind.
+    fn from_part(
+        owner: &mut Owner<'_>,
+        part: &PartSpan,
+        tolerated: &mut Vec<Tolerance>,
+    ) -> Option<Result<Self, ParseError>>;
 }
 
 /// Whether a section's fields can be ranges of its block, which starts at `block`: none is
@@ -275,39 +294,11 @@ impl<'b> Owner<'b> {
     /// The fold of `events`, whose ranges are absolute in an input that `bytes` holds from
     /// `base` on.
     pub(crate) fn new(bytes: &'b Bytes, base: usize, events: &'b Events) -> Owner<'b> {
-        let mut table = FieldTable::with_capacity(events.fields.len());
-        let mut add = |block: usize, fields: &[HeaderSpan]| {
-            if !in_block(block, fields) {
-                return;
-            }
-            for h in fields {
-                if let ValueSpan::Span(value) = &h.value {
-                    let name = h.name.start - block..h.name.end - block;
-                    // Invariant: `in_block` checked that every offset fits.
-                    table.push(name, value.start - block..value.end - block);
-                }
-            }
-        };
-        for event in &events.list {
-            match event {
-                RawEvent::GroupStart {
-                    offset,
-                    part_headers,
-                    ..
-                } => add(*offset, events.section(part_headers)),
-                RawEvent::Operation(part) => {
-                    add(part.offset, events.section(&part.part_headers));
-                    add(part.offset, events.section(&part.headers));
-                }
-                RawEvent::GroupEnd => {}
-            }
-        }
         Owner {
             bytes,
             base,
             events,
-            table: table.freeze(),
-            next: 0,
+            table: FieldTable::new(),
         }
     }
 
@@ -323,16 +314,19 @@ impl<'b> Owner<'b> {
         }
     }
 
-    /// The list of one section whose block (a slice of the input from the part's start)
-    /// is `block`, starting at the absolute offset `block_start`. Sections are taken in the
-    /// order [`Owner::new`] put them in the table.
+    /// The list of one section whose block (a slice of the input) is `block`, starting at
+    /// the absolute offset `block_start`.
     fn headers(&mut self, block: &Bytes, block_start: usize, fields: &[HeaderSpan]) -> Headers {
-        if in_block(block_start, fields) {
-            let range = self.next..self.next + fields.len();
-            self.next = range.end;
-            let all_fit = block_start + block.len() >= section_end(fields);
-            if all_fit && let Some(headers) = Headers::from_table(block.clone(), &self.table, range)
-            {
+        if in_block(block_start, fields) && block_start + block.len() >= section_end(fields) {
+            for h in fields {
+                if let ValueSpan::Span(value) = &h.value {
+                    let name = h.name.start - block_start..h.name.end - block_start;
+                    // Invariant: `in_block` checked that every offset fits.
+                    self.table
+                        .push(name, value.start - block_start..value.end - block_start);
+                }
+            }
+            if let Some(headers) = self.table.headers(block.clone()) {
                 return headers;
             }
         }
@@ -340,17 +334,6 @@ impl<'b> Owner<'b> {
             .iter()
             .map(|h| Header::new(self.bytes(&h.name), self.value(&h.value)))
             .collect()
-    }
-
-    /// The input from `start` to the end of what these sections refer to.
-    fn block(&self, start: usize, sections: &[&[HeaderSpan]]) -> Bytes {
-        let end = sections
-            .iter()
-            .map(|fields| section_end(fields))
-            .max()
-            .unwrap_or(0)
-            .max(start);
-        self.bytes(&(start..end))
     }
 
     /// An error located in the buffer (a window of the input from `base` on); the caller
@@ -377,76 +360,111 @@ impl<'b> Owner<'b> {
     /// The part headers of a changeset.
     pub(crate) fn group_headers(&mut self, offset: usize, part_headers: &Range<usize>) -> Headers {
         let fields = self.events.section(part_headers);
-        let block = self.block(offset, &[fields]);
+        let block = self.bytes(&(offset..section_end(fields).max(offset)));
         self.headers(&block, offset, fields)
     }
 
-    /// The owned operation; `tolerated` gets a report for a reason phrase that is not UTF-8.
-    pub(crate) fn operation(
+    /// The two header lists of a part: its MIME headers and its embedded message's.
+    fn part_headers(&mut self, part: &PartSpan) -> (Headers, Headers) {
+        let events = self.events;
+        // Both sections lie before the body.
+        let block = self.bytes(&(part.offset..part.body.start.max(part.offset)));
+        let part_headers = self.headers(&block, part.offset, events.section(&part.part_headers));
+        let headers = self.headers(&block, part.offset, events.section(&part.headers));
+        (part_headers, headers)
+    }
+
+    /// The operation of `part`, or the error for a part of the other kind.
+    pub(crate) fn operation<T: Operation>(
         &mut self,
         part: &PartSpan,
         tolerated: &mut Vec<Tolerance>,
-    ) -> Result<OwnedOp, ParseError> {
-        let events = self.events;
-        let part_fields = events.section(&part.part_headers);
-        let fields = events.section(&part.headers);
-        // Both sections lie before the body.
-        let block = self.bytes(&(part.offset..part.body.start.max(part.offset)));
-        let part_headers = self.headers(&block, part.offset, part_fields);
-        let headers = self.headers(&block, part.offset, fields);
-        match &part.start {
-            StartSpan::Request { method, target, .. } => {
-                let method_bytes = self.bytes(method);
-                let method_value = Method::from_bytes(&method_bytes).map_err(|_| {
-                    self.error(
-                        method.start,
-                        ParseErrorKind::InvalidRequestLine,
-                        format!(
-                            "expected a method, found {:?}",
-                            String::from_utf8_lossy(&method_bytes)
-                        ),
-                    )
-                })?;
-                // The machine let through only UTF-8 targets (`check_target`): nothing is
-                // replaced here.
-                let target_text = String::from_utf8_lossy(
-                    &self.bytes[target.start - self.base..target.end - self.base],
-                )
-                .into_owned();
-                let mut sub = SubRequest::new(method_value, target_text);
-                sub.id = self.content_id(part);
-                sub.headers = headers;
-                sub.part_headers = part_headers;
-                sub.body = self.bytes(&part.body);
-                Ok(OwnedOp::Request(sub))
-            }
-            StartSpan::Response { status, reason, .. } => {
-                // Invariant: the machine only makes statuses from 100 to 999.
-                let code = StatusCode::from_u16(*status).map_err(|_| {
-                    self.error(
-                        part.offset,
-                        ParseErrorKind::InvalidStatusLine,
-                        format!("expected a status code from 100 to 999, found {status}"),
-                    )
-                })?;
-                let mut sub = SubResponse::new(code);
-                sub.reason = reason.as_ref().map(|r| {
-                    let text = self.bytes(r);
-                    if std::str::from_utf8(&text).is_err() {
-                        tolerated.push(Tolerance {
-                            offset: r.start,
-                            kind: ToleranceKind::ReasonNotUtf8,
-                        });
-                    }
-                    text
+    ) -> Result<T, ParseError> {
+        T::from_part(self, part, tolerated).unwrap_or_else(|| {
+            // Invariant: the machine rejects a start line of the other kind.
+            Err(self.error(
+                part.offset,
+                ParseErrorKind::UnexpectedMessageKind,
+                format!("expected a {} part", T::KIND.as_str()),
+            ))
+        })
+    }
+}
+
+impl Operation for SubRequest {
+    const KIND: MessageKind = MessageKind::Request;
+
+    fn from_part(
+        owner: &mut Owner<'_>,
+        part: &PartSpan,
+        _tolerated: &mut Vec<Tolerance>,
+    ) -> Option<Result<SubRequest, ParseError>> {
+        let StartSpan::Request { method, target, .. } = &part.start else {
+            return None;
+        };
+        let method_bytes = &owner.bytes[method.start - owner.base..method.end - owner.base];
+        let Ok(method_value) = Method::from_bytes(method_bytes) else {
+            return Some(Err(owner.error(
+                method.start,
+                ParseErrorKind::InvalidRequestLine,
+                format!(
+                    "expected a method, found {:?}",
+                    String::from_utf8_lossy(method_bytes)
+                ),
+            )));
+        };
+        // The machine let through only UTF-8 targets (`check_target`): nothing is replaced
+        // here.
+        let target_text = String::from_utf8_lossy(
+            &owner.bytes[target.start - owner.base..target.end - owner.base],
+        )
+        .into_owned();
+        let (part_headers, headers) = owner.part_headers(part);
+        let mut sub = SubRequest::new(method_value, target_text);
+        sub.id = owner.content_id(part);
+        sub.headers = headers;
+        sub.part_headers = part_headers;
+        sub.body = owner.bytes(&part.body);
+        Some(Ok(sub))
+    }
+}
+
+impl Operation for SubResponse {
+    const KIND: MessageKind = MessageKind::Response;
+
+    fn from_part(
+        owner: &mut Owner<'_>,
+        part: &PartSpan,
+        tolerated: &mut Vec<Tolerance>,
+    ) -> Option<Result<SubResponse, ParseError>> {
+        let StartSpan::Response { status, reason, .. } = &part.start else {
+            return None;
+        };
+        // Invariant: the machine only makes statuses from 100 to 999.
+        let Ok(code) = StatusCode::from_u16(*status) else {
+            return Some(Err(owner.error(
+                part.offset,
+                ParseErrorKind::InvalidStatusLine,
+                format!("expected a status code from 100 to 999, found {status}"),
+            )));
+        };
+        let (part_headers, headers) = owner.part_headers(part);
+        let mut sub = SubResponse::new(code);
+        sub.reason = reason.as_ref().map(|r| {
+            let text = owner.bytes(r);
+            if std::str::from_utf8(&text).is_err() {
+                tolerated.push(Tolerance {
+                    offset: r.start,
+                    kind: ToleranceKind::ReasonNotUtf8,
                 });
-                sub.id = self.content_id(part);
-                sub.headers = headers;
-                sub.part_headers = part_headers;
-                sub.body = self.bytes(&part.body);
-                Ok(OwnedOp::Response(sub))
             }
-        }
+            text
+        });
+        sub.id = owner.content_id(part);
+        sub.headers = headers;
+        sub.part_headers = part_headers;
+        sub.body = owner.bytes(&part.body);
+        Some(Ok(sub))
     }
 }
 
@@ -468,11 +486,9 @@ fn top_level_items(events: &Events) -> usize {
 }
 
 /// Builds owned items of one kind from a complete list of events.
-pub(crate) fn items_owned<T>(
+pub(crate) fn items_owned<T: Operation>(
     owner: &mut Owner<'_>,
     tolerated: &mut Vec<Tolerance>,
-    pick: impl Fn(OwnedOp) -> Option<T>,
-    kind: MessageKind,
 ) -> Result<Vec<Item<T>>, ParseError> {
     let events = owner.events;
     let mut items = Vec::with_capacity(top_level_items(events));
@@ -489,13 +505,7 @@ pub(crate) fn items_owned<T>(
                 group = Some(g);
             }
             RawEvent::Operation(part) => {
-                let op = pick(owner.operation(part, tolerated)?).ok_or_else(|| {
-                    owner.error(
-                        part.offset,
-                        ParseErrorKind::UnexpectedMessageKind,
-                        format!("expected a {} part", kind.as_str()),
-                    )
-                })?;
+                let op = owner.operation::<T>(part, tolerated)?;
                 match group.as_mut() {
                     Some(g) => g.operations.push(op),
                     None => items.push(Item::Operation(op)),

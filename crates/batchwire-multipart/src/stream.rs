@@ -7,7 +7,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::decode::{DecodeOptions, batch_boundary, boundary_from_first_line};
 use crate::machine::Machine;
-use crate::raw::{Events, OwnedOp, Owner, RawEvent};
+use crate::raw::{Events, Owner, RawEvent};
 
 /// Something the incremental decoder found, as soon as it was complete.
 #[non_exhaustive]
@@ -293,13 +293,18 @@ impl StreamDecoder {
                     boundary: boundary.clone(),
                 },
                 RawEvent::GroupEnd => Event::GroupEnd,
-                RawEvent::Operation(part) => match owner.operation(part, &mut self.tolerated) {
-                    Ok(OwnedOp::Request(r)) if kind == MessageKind::Request => Event::Request(r),
-                    Ok(OwnedOp::Response(r)) if kind == MessageKind::Response => Event::Response(r),
-                    // Invariant: the machine rejects a start line of the other kind.
-                    Ok(_) => continue,
-                    Err(err) => return Err(err.rebased(self.base, self.line, self.column)),
-                },
+                RawEvent::Operation(part) => {
+                    let tolerated = &mut self.tolerated;
+                    let op = match kind {
+                        MessageKind::Request => {
+                            owner.operation(part, tolerated).map(Event::Request)
+                        }
+                        MessageKind::Response => {
+                            owner.operation(part, tolerated).map(Event::Response)
+                        }
+                    };
+                    op.map_err(|err| err.rebased(self.base, self.line, self.column))?
+                }
             };
             self.pending.push_back(event);
         }
