@@ -93,12 +93,25 @@ impl Events {
     pub(crate) fn for_input(len: usize) -> Events {
         const BYTES_PER_PART: usize = 384;
         const FIELDS_PER_PART: usize = 6;
-        const MOST_PARTS: usize = 4096;
+        const MOST_PARTS: usize = 256;
         let parts = (len / BYTES_PER_PART + 1).min(MOST_PARTS);
         Events {
             list: Vec::with_capacity(parts),
             fields: Vec::with_capacity(parts * FIELDS_PER_PART),
         }
+    }
+
+    /// Adds an event, growing the list four-fold when full: fewer and smaller copies than
+    /// doubling for the batches of thousands of parts that outgrow the first reservation.
+    pub(crate) fn push_event(&mut self, event: RawEvent) {
+        grow(&mut self.list);
+        self.list.push(event);
+    }
+
+    /// Adds a field, growing as [`Events::push_event`] does.
+    pub(crate) fn push_field(&mut self, field: HeaderSpan) {
+        grow(&mut self.fields);
+        self.fields.push(field);
     }
 
     /// The fields of one section.
@@ -125,6 +138,13 @@ impl Events {
             }
             RawEvent::GroupEnd => 0,
         }
+    }
+}
+
+/// Makes room for one more element: four times the length when the list is full.
+fn grow<T>(list: &mut Vec<T>) {
+    if list.len() == list.capacity() {
+        list.reserve(list.len().max(4) * 3);
     }
 }
 

@@ -294,7 +294,7 @@ impl Step<'_, '_> {
         require_content(self.src, &section, end)?;
         let content = section.content;
         let part_headers = section.headers;
-        self.out.list.push(RawEvent::GroupStart {
+        self.out.push_event(RawEvent::GroupStart {
             offset: self.abs(start),
             boundary: boundary.clone(),
             part_headers,
@@ -432,7 +432,7 @@ impl Step<'_, '_> {
     fn close_group(&mut self) {
         self.m.group_ids.clear();
         self.m.levels.truncate(1);
-        self.out.list.push(RawEvent::GroupEnd);
+        self.out.push_event(RawEvent::GroupEnd);
     }
 
     fn count_part(&mut self, at: usize) -> Result<(), ParseError> {

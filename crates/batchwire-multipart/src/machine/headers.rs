@@ -230,7 +230,7 @@ impl Step<'_, '_> {
                     name: self.span(line.start..line.start + name.len()),
                     value: ValueSpan::Span(self.span(value_start..value_start + value.len())),
                 };
-                self.out.fields.push(field);
+                self.out.push_field(field);
             } else {
                 // olingo's non-strict reader ends a section at the first line that is not a
                 // header field.
@@ -362,7 +362,7 @@ impl Step<'_, '_> {
         let content = section.content;
         let part = self.embedded(content, e, s, section.headers)?;
         self.operation_rules(s, content, &part)?;
-        self.out.list.push(RawEvent::Operation(part));
+        self.out.push_event(RawEvent::Operation(part));
         Ok(())
     }
 
