@@ -224,6 +224,10 @@ impl fmt::Debug for HeaderView<'_> {
 #[derive(Debug, Default)]
 pub struct FieldTable {
     spans: BytesMut,
+    /// The end of the furthest range pushed since the last section, and whether every
+    /// range pushed since then is ordered: checked against the block once.
+    reach: usize,
+    ordered: bool,
 }
 
 /// Bytes per field in a [`FieldTable`]: name start and end, value start and end, as `u32`.
@@ -253,6 +257,12 @@ impl FieldTable {
         for (slot, n) in packed.chunks_exact_mut(4).zip([a, b, c, d]) {
             slot.copy_from_slice(&n.to_le_bytes());
         }
+        if self.spans.is_empty() {
+            self.reach = 0;
+            self.ordered = true;
+        }
+        self.reach = self.reach.max(name.end).max(value.end);
+        self.ordered &= (name.start <= name.end) & (value.start <= value.end);
         if self.spans.capacity() - self.spans.len() < SPAN {
             self.spans.reserve(TABLE_CHUNK * SPAN);
         }
@@ -263,17 +273,19 @@ impl FieldTable {
     /// The list of the fields pushed since the last call, whose ranges lie in `block`. `None`
     /// (and the fields dropped) when a range is not within `block`.
     pub fn headers(&mut self, block: Bytes) -> Option<Headers> {
+        if self.spans.is_empty() {
+            return Some(Headers::new());
+        }
+        let fits = self.ordered && self.reach <= block.len();
         let spans = self.spans.split().freeze();
-        let fits = (0..spans.len() / SPAN).all(|i| {
-            let (name, value) = span_at(&spans, i);
-            (name.start <= name.end)
-                & (value.start <= value.end)
-                & (name.end <= block.len())
-                & (value.end <= block.len())
-        });
         fits.then_some(Headers {
             repr: Repr::Wire { block, spans },
         })
+    }
+
+    /// Drops the fields pushed since the last section.
+    pub fn discard(&mut self) {
+        self.spans.clear();
     }
 }
 

@@ -303,13 +303,6 @@ pub(crate) trait Operation: Sized {
     ) -> Option<Result<Self, ParseError>>;
 }
 
-/// Whether a section's fields can be ranges of its block, which starts at `block`: none is
-/// a joined value, and every offset in the block fits the table.
-fn in_block(block: usize, fields: &[HeaderSpan]) -> bool {
-    fields.iter().all(|h| matches!(h.value, ValueSpan::Span(_)))
-        && section_end(fields).saturating_sub(block) <= u32::MAX as usize
-}
-
 impl<'b> Owner<'b> {
     /// The fold of `events`, whose ranges are absolute in an input that `bytes` holds from
     /// `base` on.
@@ -337,19 +330,18 @@ impl<'b> Owner<'b> {
     /// The list of one section whose block (a slice of the input) is `block`, starting at
     /// the absolute offset `block_start`.
     fn headers(&mut self, block: &Bytes, block_start: usize, fields: &[HeaderSpan]) -> Headers {
-        if in_block(block_start, fields) && block_start + block.len() >= section_end(fields) {
-            for h in fields {
-                if let ValueSpan::Span(value) = &h.value {
-                    let name = h.name.start - block_start..h.name.end - block_start;
-                    // Invariant: `in_block` checked that every offset fits.
-                    self.table
-                        .push(name, value.start - block_start..value.end - block_start);
-                }
-            }
-            if let Some(headers) = self.table.headers(block.clone()) {
-                return headers;
-            }
+        let tabled = fields.iter().all(|h| match &h.value {
+            ValueSpan::Span(value) => self.table.push(
+                h.name.start - block_start..h.name.end - block_start,
+                value.start - block_start..value.end - block_start,
+            ),
+            // A joined value is not in the block: the list is owned.
+            ValueSpan::Joined(_) => false,
+        });
+        if tabled && let Some(headers) = self.table.headers(block.clone()) {
+            return headers;
         }
+        self.table.discard();
         fields
             .iter()
             .map(|h| Header::new(self.bytes(&h.name), self.value(&h.value)))
