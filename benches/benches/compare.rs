@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use batchwire_bench::{composite_inputs, multipart_inputs};
-use batchwire_multipart::DecodeOptions;
+use batchwire_multipart::{DecodeOptions, Dialect, Encoder, Status, StreamDecoder, WriteOptions};
+use bytes::{Bytes, BytesMut};
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 
 /// The implementations of each table, ours first: (bench id prefix, column title).
@@ -28,6 +29,27 @@ const MULTIPART: [(&str, &str); 5] = [
     ("memmem-httparse/split", "memmem + httparse"),
     ("mail-parser-httparse/parse", "mail-parser + httparse"),
     ("multer-httparse/parse", "multer + httparse"),
+];
+/// The stream decoder fed 64 KiB `Bytes` chunks, the strict decoder, and the whole-buffer
+/// decoder they are compared with.
+const DECODERS: [(&str, &str); 3] = [
+    ("batchwire-multipart/decode", "batchwire decode (lenient)"),
+    (
+        "batchwire-multipart/decode-strict",
+        "batchwire decode (strict)",
+    ),
+    (
+        "batchwire-multipart/stream-64k",
+        "StreamDecoder, 64 KiB Bytes chunks",
+    ),
+];
+/// The multipart writer and the hand-written concatenation of the same model.
+const WRITERS: [(&str, &str); 2] = [
+    (
+        "batchwire-multipart/encode-into",
+        "Encoder + encode_into (reused buffer)",
+    ),
+    ("hand-written/concat", "hand-written concatenation"),
 ];
 const JSON: [(&str, &str); 4] = [
     ("batchwire-json/decode", "batchwire-json decode"),
@@ -40,6 +62,7 @@ fn main() {
     let started = SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
     let multipart_names = multipart(&mut c);
+    let writer_names = writers(&mut c);
     let json_names = json(&mut c);
     c.final_summary();
     let home = criterion_home();
@@ -50,6 +73,20 @@ fn main() {
         "Multipart",
         &MULTIPART,
         &multipart_names,
+        &results,
+    );
+    ratio_table(
+        &mut table,
+        "Decoders",
+        &DECODERS,
+        &multipart_names,
+        &results,
+    );
+    ratio_table(
+        &mut table,
+        "Multipart writer (OData V4)",
+        &WRITERS,
+        &writer_names,
         &results,
     );
     ratio_table(
@@ -91,6 +128,23 @@ fn multipart(c: &mut Criterion) -> Vec<String> {
         });
         g.finish();
 
+        let strict = DecodeOptions::strict();
+        let mut g = group(c, DECODERS[1].0, len);
+        g.bench_function(&input.name, |b| {
+            b.iter(|| batchwire_multipart::decode(black_box(body), content_type, &strict).unwrap());
+        });
+        g.finish();
+
+        let chunks: Vec<Bytes> = (0..len)
+            .step_by(CHUNK)
+            .map(|at| body.slice(at..len.min(at + CHUNK)))
+            .collect();
+        let mut g = group(c, DECODERS[2].0, len);
+        g.bench_function(&input.name, |b| {
+            b.iter(|| stream_all(black_box(&chunks), content_type, &options));
+        });
+        g.finish();
+
         let mut g = group(c, parse, len);
         g.bench_function(&input.name, |b| {
             b.iter(|| batchwire_multipart::parse(black_box(body), content_type, &options).unwrap());
@@ -126,6 +180,80 @@ fn multipart(c: &mut Criterion) -> Vec<String> {
             });
             g.finish();
         }
+    }
+    names
+}
+
+/// The chunk size of the stream decoder's bench.
+const CHUNK: usize = 64 * 1024;
+
+/// Every event of a batch fed to the stream decoder chunk by chunk, as a caller reading a
+/// body from the network would.
+fn stream_all(chunks: &[Bytes], content_type: Option<&[u8]>, options: &DecodeOptions) -> usize {
+    let mut decoder = StreamDecoder::new(content_type, options).unwrap();
+    let mut events = 0;
+    for chunk in chunks {
+        decoder.feed_bytes(chunk.clone());
+        while let Status::Event(event) = decoder.next_event().unwrap() {
+            black_box(event);
+            events += 1;
+        }
+    }
+    decoder.finish();
+    while let Status::Event(event) = decoder.next_event().unwrap() {
+        black_box(event);
+        events += 1;
+    }
+    events
+}
+
+/// Runs the writer table: `Encoder` (checks, ids, boundaries, layout) and `encode_into` a
+/// reused buffer, then the hand-written concatenation into a reused buffer; returns the
+/// input names in the order run.
+fn writers(c: &mut Criterion) -> Vec<String> {
+    let options = WriteOptions::new(Dialect::OdataV4);
+    let mut names = Vec::new();
+    for input in multipart_inputs() {
+        if input.name == "lf-only" {
+            // The model read from it is that of `many-small`.
+            continue;
+        }
+        names.push(input.name.clone());
+        let message = batchwire_multipart::decode(
+            &input.body,
+            Some(input.content_type.as_bytes()),
+            &DecodeOptions::lenient(),
+        )
+        .unwrap()
+        .message;
+        let len = Encoder::message(&message, &options).unwrap().encoded_len();
+        let [ours, concat] = WRITERS.map(|(id, _)| id);
+
+        let mut g = group(c, ours, len);
+        let mut buf = BytesMut::with_capacity(len);
+        g.bench_function(&input.name, |b| {
+            b.iter(|| {
+                buf.clear();
+                let encoder = Encoder::message(black_box(&message), &options).unwrap();
+                encoder.encode_into(&mut buf).unwrap();
+            });
+        });
+        g.finish();
+
+        let mut g = group(c, concat, len);
+        let mut out = Vec::with_capacity(len);
+        g.bench_function(&input.name, |b| {
+            b.iter(|| {
+                out.clear();
+                peers::concat_multipart(
+                    black_box(&message),
+                    &input.boundary,
+                    "changeset",
+                    &mut out,
+                );
+            });
+        });
+        g.finish();
     }
     names
 }

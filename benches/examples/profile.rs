@@ -7,7 +7,9 @@
 //! target/release/examples/profile <op> <input> [iterations]
 //! ```
 //!
-//! `op` is one of `parse`, `decode`, `stream`, `write`, `memmem`, `mail-parser`, `multer`
+//! `op` is one of `parse`, `decode`, `stream`, `write`, `encode-into` (`Encoder` and
+//! `encode_into` a reused buffer), `concat` (the hand-written writer), `memmem`,
+//! `mail-parser`, `multer`
 //! (multipart inputs) or `json-decode`, `json-encode`, `serde-raw`, `serde-value`, `sonic`
 //! (Composite inputs); `input` is a name from `batchwire_bench`'s table.
 
@@ -69,6 +71,8 @@ fn measured_multipart(op: &str, input: &MultipartInput, iterations: usize) -> Op
         .ok()?
         .message;
     let write_options = WriteOptions::new(Dialect::OdataV4);
+    let mut out = bytes::BytesMut::with_capacity(body.len() * 2);
+    let mut concat = Vec::with_capacity(body.len() * 2);
     for _ in 0..iterations {
         match op {
             "parse" => {
@@ -78,8 +82,14 @@ fn measured_multipart(op: &str, input: &MultipartInput, iterations: usize) -> Op
                 black_box(batchwire_multipart::decode(black_box(body), ct, &options).ok()?);
             }
             "stream" => {
+                // 64 KiB `Bytes` chunks, events drained after each, as from a network body.
                 let mut decoder = StreamDecoder::new(ct, &options).ok()?;
-                decoder.feed(black_box(body));
+                for at in (0..body.len()).step_by(64 << 10) {
+                    decoder.feed_bytes(body.slice(at..body.len().min(at + (64 << 10))));
+                    while let Status::Event(event) = decoder.next_event().ok()? {
+                        black_box(event);
+                    }
+                }
                 decoder.finish();
                 while let Status::Event(event) = decoder.next_event().ok()? {
                     black_box(event);
@@ -87,6 +97,22 @@ fn measured_multipart(op: &str, input: &MultipartInput, iterations: usize) -> Op
             }
             "write" => {
                 black_box(batchwire_multipart::write_message(&message, &write_options).ok()?);
+            }
+            "encode-into" => {
+                let encoder =
+                    batchwire_multipart::Encoder::message(black_box(&message), &write_options)
+                        .ok()?;
+                out.clear();
+                encoder.encode_into(&mut out).ok()?;
+            }
+            "concat" => {
+                concat.clear();
+                peers::concat_multipart(
+                    black_box(&message),
+                    &input.boundary,
+                    "changeset",
+                    &mut concat,
+                );
             }
             "memmem" => {
                 black_box(peers::memmem_split(black_box(body), &input.boundary).ok()?);

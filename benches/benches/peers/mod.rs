@@ -296,3 +296,110 @@ pub(crate) fn serde_value(input: &[u8]) -> Result<serde_json::Value, String> {
 pub(crate) fn sonic_typed(input: &[u8]) -> Result<SonicComposite<'_>, String> {
     sonic_rs::from_slice(input).map_err(|e| e.to_string())
 }
+
+/// The reference writer: a hand-written concatenation of an OData V4 multipart batch from
+/// the model into a reused buffer, the way a caller who knows the batch is well-formed would
+/// write it. The boundaries are given; the `Content-Length` is the body's; nothing is
+/// checked, reported, escaped or numbered.
+pub(crate) fn concat_multipart(
+    message: &batchwire_core::BatchMessage,
+    boundary: &str,
+    changeset: &str,
+    out: &mut Vec<u8>,
+) {
+    use batchwire_core::{BatchMessage, Item};
+
+    fn concat_items<T>(
+        items: &[Item<T>],
+        boundary: &str,
+        changeset: &str,
+        out: &mut Vec<u8>,
+        op: fn(&T, &mut Vec<u8>),
+    ) {
+        for item in items {
+            delimiter(out, boundary);
+            match item {
+                Item::Operation(o) => {
+                    out.extend_from_slice(
+                        b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n",
+                    );
+                    op(o, out);
+                }
+                Item::Group(g) => {
+                    out.extend_from_slice(b"Content-Type: multipart/mixed; boundary=");
+                    out.extend_from_slice(changeset.as_bytes());
+                    out.extend_from_slice(b"\r\n\r\n");
+                    for o in &g.operations {
+                        delimiter(out, changeset);
+                        out.extend_from_slice(
+                            b"Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n",
+                        );
+                        op(o, out);
+                    }
+                    close(out, changeset);
+                }
+            }
+        }
+        close(out, boundary);
+    }
+
+    fn delimiter(out: &mut Vec<u8>, boundary: &str) {
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+
+    fn close(out: &mut Vec<u8>, boundary: &str) {
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"--\r\n");
+    }
+
+    fn headers_and_body(headers: &batchwire_core::Headers, body: &[u8], out: &mut Vec<u8>) {
+        for h in headers {
+            if h.is("content-length") {
+                continue;
+            }
+            out.extend_from_slice(h.name());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(h.value());
+            out.extend_from_slice(b"\r\n");
+        }
+        if !body.is_empty() {
+            out.extend_from_slice(b"Content-Length: ");
+            out.extend_from_slice(body.len().to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
+    }
+
+    fn concat_request(r: &batchwire_core::SubRequest, out: &mut Vec<u8>) {
+        out.extend_from_slice(r.method.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(r.target.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        headers_and_body(&r.headers, &r.body, out);
+    }
+
+    fn concat_response(r: &batchwire_core::SubResponse, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"HTTP/1.1 ");
+        out.extend_from_slice(r.status.as_str().as_bytes());
+        out.push(b' ');
+        let reason = r.reason.as_deref();
+        let canonical = r.status.canonical_reason().map(str::as_bytes);
+        out.extend_from_slice(reason.or(canonical).unwrap_or_default());
+        out.extend_from_slice(b"\r\n");
+        headers_and_body(&r.headers, &r.body, out);
+    }
+
+    match message {
+        BatchMessage::Request(batch) => {
+            concat_items(&batch.items, boundary, changeset, out, concat_request);
+        }
+        BatchMessage::Response(batch) => {
+            concat_items(&batch.items, boundary, changeset, out, concat_response);
+        }
+    }
+}

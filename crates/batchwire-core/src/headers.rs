@@ -262,7 +262,7 @@ impl FieldTable {
             self.ordered = true;
         }
         self.reach = self.reach.max(name.end).max(value.end);
-        self.ordered &= (name.start <= name.end) & (value.start <= value.end);
+        self.ordered &= name.start <= name.end && value.start <= value.end;
         if self.spans.capacity() - self.spans.len() < SPAN {
             self.spans.reserve(TABLE_CHUNK * SPAN);
         }
@@ -614,7 +614,7 @@ mod tests {
         assert_eq!(owned, wire());
         assert_eq!(wire().get_all("A").collect::<Vec<_>>(), [b"1", b"3"]);
         assert_eq!(
-            wire().iter().rev().next().map(|h| h.value()),
+            wire().iter().next_back().map(|h| h.value()),
             Some(&b"3"[..])
         );
         let mut changed = wire();

@@ -55,7 +55,7 @@ pub(crate) fn is_ws(b: u8) -> bool {
 /// Where the first control character but HTAB is (RFC 9110 5.5: a field value holds none).
 /// The common answer, none, is found without a branch per byte.
 pub(crate) fn control_character(value: &[u8]) -> Option<usize> {
-    let is_control = |b: u8| (b < 0x20 && b != b'\t') | (b == 0x7f);
+    let is_control = |b: u8| (b < 0x20 && b != b'\t') || b == 0x7f;
     let any = value.iter().fold(false, |found, &b| found | is_control(b));
     if any {
         value.iter().position(|&b| is_control(b))

@@ -1,6 +1,8 @@
 //! Allocation counts of the owned decoder on the common case, many small parts: a count, not
 //! a timing, so it holds on any machine.
 
+use std::fmt::Write as _;
+
 use batchwire_core::BatchMessage;
 use batchwire_multipart::{DecodeOptions, decode};
 use bytes::Bytes;
@@ -22,14 +24,15 @@ fn many_small(n: usize, eol: &str) -> Bytes {
         }
         body.truncate(298);
         body.push_str("\"}");
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "--{BOUNDARY}{eol}Content-Type: application/http{eol}Content-Transfer-Encoding: binary{eol}{eol}\
              HTTP/1.1 200 OK{eol}OData-Version: 4.0{eol}Content-Type: application/json;odata.metadata=minimal{eol}\
              Content-Length: {}{eol}{eol}{body}{eol}",
             body.len()
-        ));
+        );
     }
-    out.push_str(&format!("--{BOUNDARY}--{eol}"));
+    let _ = write!(out, "--{BOUNDARY}--{eol}");
     Bytes::from(out)
 }
 

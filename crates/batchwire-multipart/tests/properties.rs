@@ -31,7 +31,7 @@ fn check_op_response(op: &Op, got: &batchwire_core::SubResponse) {
         panic!("a response")
     };
     assert_eq!(got.status.as_u16(), *s);
-    assert_eq!(got.reason_str().map(|r| r.into_owned()), *r);
+    assert_eq!(got.reason_str().map(std::borrow::Cow::into_owned), *r);
     assert_eq!(got.id, op.id);
     assert_eq!(&got.body[..], &op.body[..]);
 }

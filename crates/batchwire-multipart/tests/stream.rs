@@ -62,13 +62,27 @@ impl Assembler {
     }
 }
 
-/// Feeds `input` cut at `cuts`, draining events after every chunk; returns the outcome and
-/// the most bytes the decoder held at once.
-fn streamed(
+/// How the chunks are handed to the decoder.
+#[derive(Clone, Copy, Debug)]
+enum Feed {
+    /// `feed(&[u8])`: copied.
+    Copied,
+    /// `feed_bytes(Bytes)`: read where they lie.
+    Shared,
+    /// Both, in turn.
+    Mixed,
+}
+
+const FEEDS: [Feed; 3] = [Feed::Copied, Feed::Shared, Feed::Mixed];
+
+/// Feeds `input` cut at `cuts` in the way `feed` says, draining events after every chunk;
+/// returns the outcome and the most bytes the decoder held at once.
+fn streamed_with(
     input: &[u8],
     ct: Option<&[u8]>,
     options: &DecodeOptions,
     cuts: &[usize],
+    feed: Feed,
 ) -> (Outcome, usize) {
     let mut decoder = match StreamDecoder::new(ct, options) {
         Ok(d) => d,
@@ -88,9 +102,13 @@ fn streamed(
                 }
             }
         };
-    for end in ends {
+    let shared = Bytes::copy_from_slice(input);
+    for (i, end) in ends.enumerate() {
         let end = end.clamp(start, input.len());
-        decoder.feed(&input[start..end]);
+        match (feed, i % 2) {
+            (Feed::Copied, _) | (Feed::Mixed, 1) => decoder.feed(&input[start..end]),
+            (Feed::Shared | Feed::Mixed, _) => decoder.feed_bytes(shared.slice(start..end)),
+        }
         peak = peak.max(decoder.buffered());
         start = end;
         if let Err(e) = drain(&mut decoder, &mut assembler) {
@@ -110,14 +128,16 @@ fn streamed(
 
 fn assert_same(input: &[u8], ct: Option<&[u8]>, options: &DecodeOptions, cuts: &[usize]) {
     let want = whole(input, ct, options);
-    let (got, _) = streamed(input, ct, options, cuts);
-    match (&want, &got) {
-        (Err(w), Err(g)) => assert_eq!(
-            (w.kind(), w.offset(), w.line(), w.column(), w.to_string()),
-            (g.kind(), g.offset(), g.line(), g.column(), g.to_string()),
-            "cuts {cuts:?}"
-        ),
-        _ => assert_eq!(want, got, "cuts {cuts:?}"),
+    for feed in FEEDS {
+        let (got, _) = streamed_with(input, ct, options, cuts, feed);
+        match (&want, &got) {
+            (Err(w), Err(g)) => assert_eq!(
+                (w.kind(), w.offset(), w.line(), w.column(), w.to_string()),
+                (g.kind(), g.offset(), g.line(), g.column(), g.to_string()),
+                "cuts {cuts:?}, {feed:?}"
+            ),
+            _ => assert_eq!(want, got, "cuts {cuts:?}, {feed:?}"),
+        }
     }
 }
 
@@ -168,10 +188,14 @@ fn corpus_in_one_byte_chunks() {
         for options in [DecodeOptions::lenient(), DecodeOptions::strict()] {
             let ct = ct.as_deref().map(str::as_bytes);
             let want = whole(input, ct, &options);
-            let (got, _) = streamed(input, ct, &options, &every_cut(input.len(), 1));
-            match (&want, &got) {
-                (Err(w), Err(g)) => assert_eq!(w.to_string(), g.to_string(), "{}", file.display()),
-                _ => assert_eq!(want, got, "{}", file.display()),
+            for feed in FEEDS {
+                let (got, _) = streamed_with(input, ct, &options, &every_cut(input.len(), 1), feed);
+                match (&want, &got) {
+                    (Err(w), Err(g)) => {
+                        assert_eq!(w.to_string(), g.to_string(), "{} {feed:?}", file.display());
+                    }
+                    _ => assert_eq!(want, got, "{} {feed:?}", file.display()),
+                }
             }
         }
     }
@@ -253,17 +277,63 @@ fn generated(parts: usize, sizes: &[usize]) -> (Vec<u8>, usize) {
 fn buffered_bytes_stay_within_the_largest_part_plus_one_chunk() {
     let (input, largest) = generated(300, &[10, 70_000, 3, 250_000, 1_000]);
     for chunk in [1 << 10, 64 << 10, 100_000] {
-        let (outcome, peak) = streamed(
-            &input,
-            Some(b"multipart/mixed; boundary=b"),
-            &DecodeOptions::strict(),
-            &every_cut(input.len(), chunk),
-        );
-        let (message, _) = outcome.unwrap();
-        assert_eq!(message.operation_count(), 300);
-        assert!(
-            peak <= largest + chunk,
-            "held {peak} bytes; the largest part is {largest}, a chunk {chunk}"
-        );
+        for feed in FEEDS {
+            let (outcome, peak) = streamed_with(
+                &input,
+                Some(b"multipart/mixed; boundary=b"),
+                &DecodeOptions::strict(),
+                &every_cut(input.len(), chunk),
+                feed,
+            );
+            let (message, _) = outcome.unwrap();
+            assert_eq!(message.operation_count(), 300);
+            assert!(
+                peak <= largest + chunk,
+                "held {peak} bytes; the largest part is {largest}, a chunk {chunk}, {feed:?}"
+            );
+        }
     }
+}
+
+#[test]
+fn parts_inside_a_shared_chunk_are_read_where_they_lie() {
+    let (input, _) = generated(2000, &[300, 20, 900]);
+    let input = Bytes::from(input);
+    let chunk = 64 << 10;
+    let chunks: Vec<Bytes> = (0..input.len())
+        .step_by(chunk)
+        .map(|at| input.slice(at..input.len().min(at + chunk)))
+        .collect();
+    let mut decoder = StreamDecoder::new(
+        Some(b"multipart/mixed; boundary=b"),
+        &DecodeOptions::strict(),
+    )
+    .unwrap();
+    let (mut inside, mut copied) = (0, 0);
+    let mut take = |decoder: &mut StreamDecoder| {
+        while let Status::Event(Event::Response(r)) = decoder.next_event().unwrap() {
+            // Every body is either a slice of the input or a copy of a part that spans chunks.
+            if input.as_ptr_range().contains(&r.body.as_ptr()) {
+                let at = r.body.as_ptr() as usize - input.as_ptr() as usize;
+                assert!(at / chunk == (at + r.body.len() - 1) / chunk, "{at}");
+                inside += 1;
+            } else {
+                copied += 1;
+            }
+            assert!(r.body.iter().all(|&b| b == b'x'));
+        }
+    };
+    for c in &chunks {
+        decoder.feed_bytes(c.clone());
+        take(&mut decoder);
+    }
+    decoder.finish();
+    take(&mut decoder);
+    assert_eq!(inside + copied, 2000);
+    // The part across each chunk border is copied, and at most one more after it.
+    assert!(
+        copied <= 2 * chunks.len(),
+        "{copied} copied for {} chunks",
+        chunks.len()
+    );
 }
