@@ -64,6 +64,40 @@ pub(crate) fn control_character(value: &[u8]) -> Option<usize> {
     }
 }
 
+/// The header names the reader and the writer look up, so that each lookup compares one byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    ContentType,
+    ContentLength,
+    ContentId,
+    ContentTransferEncoding,
+    Other,
+}
+
+impl Known {
+    /// Which known name `name` is, compared case-insensitively. `name` is a token (RFC 9110
+    /// 5.6.2), as every name the reader reads and the writer has checked is: for a token,
+    /// setting bit 5 of each byte folds its case and maps nothing else onto a letter or `-`
+    /// (only a control character would fold onto `-`), so one pass of `|` and `^` compares.
+    pub(crate) fn of(name: &[u8]) -> Known {
+        let is = |lower: &[u8]| {
+            name.len() == lower.len()
+                && name
+                    .iter()
+                    .zip(lower)
+                    .fold(0u8, |diff, (&a, &b)| diff | ((a | 0x20) ^ b))
+                    == 0
+        };
+        match name.len() {
+            10 if is(b"content-id") => Known::ContentId,
+            12 if is(b"content-type") => Known::ContentType,
+            14 if is(b"content-length") => Known::ContentLength,
+            25 if is(b"content-transfer-encoding") => Known::ContentTransferEncoding,
+            _ => Known::Other,
+        }
+    }
+}
+
 /// `token = 1*tchar` (RFC 9110 5.6.2).
 pub(crate) fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(is_tchar).parse(i)
@@ -213,6 +247,34 @@ pub(crate) fn stopped_at(line: &[u8], err: &nom::Err<nom::error::Error<&[u8]>>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_names_fold_case_and_nothing_else() {
+        for (name, known) in [
+            (&b"Content-Type"[..], Known::ContentType),
+            (b"CONTENT-ID", Known::ContentId),
+            (b"content-length", Known::ContentLength),
+            (b"Content-Transfer-Encoding", Known::ContentTransferEncoding),
+            (b"Content_Type", Known::Other),
+            (b"Content-Typf", Known::Other),
+            (b"Content-Types", Known::Other),
+            (b"OData-Version", Known::Other),
+        ] {
+            assert_eq!(Known::of(name), known, "{}", String::from_utf8_lossy(name));
+        }
+        // Every token that is not a spelling of the name is another name.
+        let base = b"content-id";
+        for i in 0..base.len() {
+            for b in 0..=255u8 {
+                let mut name = *base;
+                name[i] = b;
+                let same = name.eq_ignore_ascii_case(base);
+                if is_tchar(b) {
+                    assert_eq!(Known::of(&name) == Known::ContentId, same, "{name:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn known_answers() {

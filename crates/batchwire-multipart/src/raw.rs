@@ -11,6 +11,7 @@ use batchwire_core::{
 use bytes::Bytes;
 use http::{Method, StatusCode};
 
+pub(crate) use crate::grammar::Known;
 use crate::view::{GroupRef, HeaderRef, ItemRef, PartRef, StartLineRef};
 
 /// A header field: the name's range and the value's range, or the value itself when folded
@@ -21,30 +22,6 @@ pub(crate) struct HeaderSpan {
     pub(crate) value: ValueSpan,
     /// Which of the names the reader asks for this is, found once when it is read.
     pub(crate) known: Known,
-}
-
-/// The header names the reader looks up, so that each lookup compares one byte.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Known {
-    ContentType,
-    ContentLength,
-    ContentId,
-    ContentTransferEncoding,
-    Other,
-}
-
-impl Known {
-    /// Which known name `name` is, compared case-insensitively.
-    pub(crate) fn of(name: &[u8]) -> Known {
-        let is = |known: &[u8]| name.eq_ignore_ascii_case(known);
-        match name.len() {
-            10 if is(b"content-id") => Known::ContentId,
-            12 if is(b"content-type") => Known::ContentType,
-            14 if is(b"content-length") => Known::ContentLength,
-            25 if is(b"content-transfer-encoding") => Known::ContentTransferEncoding,
-            _ => Known::Other,
-        }
-    }
 }
 
 #[derive(Clone, Debug)]

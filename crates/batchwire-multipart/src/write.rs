@@ -2,6 +2,7 @@
 //! the output; `plan` decides, `emit` writes, `operation` abstracts requests and responses.
 
 use std::io;
+use std::sync::OnceLock;
 
 use batchwire_core::{
     BatchMessage, BatchRequest, BatchResponse, Dialect, MessageKind, WriteError, WriteErrorKind,
@@ -232,7 +233,9 @@ pub struct Encoder<'a> {
     source: Source<'a>,
     plan: Plan<'a>,
     content_type: HeaderValue,
-    len: usize,
+    /// The exact output length, measured the first time it is asked for: writing into a
+    /// growable buffer does not need it.
+    len: OnceLock<usize>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -324,16 +327,12 @@ impl<'a> Encoder<'a> {
                 format!("expected a boundary fit for a header value, found {boundary:?}"),
             )
         })?;
-        let mut encoder = Encoder {
+        Ok(Encoder {
             source,
             plan,
             content_type,
-            len: 0,
-        };
-        let mut counter = Counter(0);
-        encoder.emit(&mut counter);
-        encoder.len = counter.0;
-        Ok(encoder)
+            len: OnceLock::new(),
+        })
     }
 
     /// Whether this writes requests or responses.
@@ -408,8 +407,17 @@ impl<'a> Encoder<'a> {
     }
 
     /// The exact number of bytes the batch takes.
+    ///
+    /// # Complexity
+    ///
+    /// Linear in the number of parts and headers the first time (the output is measured as
+    /// it would be written, without copying a body), constant after.
     pub fn encoded_len(&self) -> usize {
-        self.len
+        *self.len.get_or_init(|| {
+            let mut counter = Counter(0);
+            self.emit(&mut counter);
+            counter.0
+        })
     }
 
     /// Writes the batch into a buffer.
@@ -425,13 +433,15 @@ impl<'a> Encoder<'a> {
     /// Linear in the output. Every body is copied once, by `BufMut::put_slice`.
     pub fn encode_into<B: BufMut>(&self, buf: &mut B) -> Result<(), WriteError> {
         let room = buf.remaining_mut();
-        if room < self.len {
+        // A growable buffer (`BytesMut`, `Vec<u8>`) says it has room for more than any
+        // batch in memory could take: it is not measured for.
+        if room < isize::MAX as usize / 2 && room < self.encoded_len() {
             return Err(WriteError::new(
                 WriteErrorKind::BufferTooSmall,
                 None,
                 format!(
                     "expected room for {} bytes in the buffer, found {room}",
-                    self.len
+                    self.encoded_len()
                 ),
             ));
         }
@@ -458,7 +468,7 @@ impl<'a> Encoder<'a> {
 
     /// The batch in one new buffer, allocated once at its exact size.
     pub fn to_bytes(&self) -> Bytes {
-        let mut buf = BytesMut::with_capacity(self.len);
+        let mut buf = BytesMut::with_capacity(self.encoded_len());
         self.emit(&mut BufSink(&mut buf));
         buf.freeze()
     }

@@ -9,8 +9,10 @@ use batchwire_core::{
     WriteError, WriteReport, odata_reference, odata_system_resource,
 };
 
+use super::emit::Decimal;
 use super::operation::Operation;
 use crate::content_type::is_application_http;
+use crate::grammar::Known;
 use crate::grammar::{is_tchar, is_ws};
 
 /// Why an empty batch or changeset is reported.
@@ -193,10 +195,11 @@ fn check_operation<T: Operation>(
     }
     for header in op.part_headers() {
         check_name(header, at, "the part headers")?;
-        let replaced = header.is("content-transfer-encoding")
-            || header.is("content-id")
-            || header.is("content-length")
-            || (header.is("content-type") && !is_application_http(header.value()));
+        let replaced = match Known::of(header.name()) {
+            Known::ContentTransferEncoding | Known::ContentId | Known::ContentLength => true,
+            Known::ContentType => !is_application_http(header.value()),
+            Known::Other => false,
+        };
         if !replaced {
             check_value(header, at, "the part headers")?;
         }
@@ -208,7 +211,7 @@ fn check_operation<T: Operation>(
     let mut lengths = 0;
     for header in op.headers() {
         check_name(header, at, section)?;
-        if !header.is("content-length") {
+        if Known::of(header.name()) != Known::ContentLength {
             check_value(header, at, section)?;
             continue;
         }
@@ -216,7 +219,7 @@ fn check_operation<T: Operation>(
         // a second one, is not written as it was.
         lengths += 1;
         let body = op.body().len();
-        if lengths > 1 || header.value().trim_ascii() != body.to_string().as_bytes() {
+        if lengths > 1 || header.value().trim_ascii() != Decimal::new(body).as_bytes() {
             report.push(
                 Loss::new(
                     Some(at),
@@ -296,9 +299,13 @@ fn check_value(header: HeaderView<'_>, at: Position, section: &str) -> Result<()
 /// end the field, a control character is not allowed (RFC 9110 5.5), and readers drop
 /// surrounding whitespace.
 fn value_fault(value: &[u8]) -> Option<&'static str> {
-    if value.iter().any(|&b| b == b'\r' || b == b'\n') {
+    // Line breaks are control characters: one pass without a branch per byte says whether
+    // there is either, and only then which.
+    let is_control = |b: u8| (b < b' ' && b != b'\t') || b == 0x7f;
+    let control = value.iter().fold(false, |found, &b| found | is_control(b));
+    if control && value.iter().any(|&b| b == b'\r' || b == b'\n') {
         Some("line breaks")
-    } else if value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
+    } else if control {
         Some("control characters")
     } else if value.first().copied().is_some_and(is_ws) || value.last().copied().is_some_and(is_ws)
     {

@@ -10,6 +10,7 @@ use bytes::BufMut;
 use super::operation::Operation;
 use super::plan::{Id, Plan, Planned};
 use crate::content_type::{boundary_needs_quotes, is_application_http};
+use crate::grammar::Known;
 use batchwire_core::Spelling;
 
 const CRLF: &[u8] = b"\r\n";
@@ -54,19 +55,35 @@ impl<W: io::Write> Sink for IoSink<W> {
     }
 }
 
-/// Writes `n` in decimal without allocating.
-fn put_decimal<S: Sink>(out: &mut S, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+/// `n` in decimal, formatted without allocating.
+pub(super) struct Decimal {
+    digits: [u8; 20],
+    start: usize,
+}
+
+impl Decimal {
+    pub(super) fn new(mut n: usize) -> Decimal {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
         }
+        Decimal { digits, start }
     }
-    out.put(&digits[start..]);
+
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
+    }
+}
+
+/// Writes `n` in decimal without allocating.
+fn put_decimal<S: Sink>(out: &mut S, n: usize) {
+    out.put(Decimal::new(n).as_bytes());
 }
 
 fn put_lowercase<S: Sink>(out: &mut S, text: &[u8]) {
@@ -215,45 +232,58 @@ impl<'p, 'a> Emitter<'p, 'a> {
         let id = planned.and_then(|p| p.id.as_ref());
         let target = planned.and_then(|p| p.target.as_deref());
         let headers = op.part_headers();
-        if !headers.contains("content-type") {
+        let (mut has_type, mut has_encoding, mut has_id) = (false, false, false);
+        for header in headers {
+            match Known::of(header.name()) {
+                Known::ContentType => has_type = true,
+                Known::ContentTransferEncoding => has_encoding = true,
+                Known::ContentId => has_id = true,
+                Known::ContentLength | Known::Other => {}
+            }
+        }
+        if !has_type {
             self.header(out, b"Content-Type", b"application/http");
         }
-        if !headers.contains("content-transfer-encoding") {
+        if !has_encoding {
             self.header(out, b"Content-Transfer-Encoding", b"binary");
         }
         // An id that was read from the embedded message goes back there, not twice.
-        let id_in_message = !headers.contains("content-id")
+        let id_in_message = !has_id
             && matches!(id, Some(Id::Given(v)) if op.headers().get("content-id") == Some(v.as_bytes()));
         let (mut content_type, mut encoding, mut content_id, mut content_length) =
             (false, false, false, false);
         for header in headers {
-            if header.is("content-type") {
-                if first(&mut content_type) {
-                    let value = if is_application_http(header.value()) {
-                        header.value()
-                    } else {
-                        b"application/http"
-                    };
-                    self.header(out, header.name(), value);
+            match Known::of(header.name()) {
+                Known::ContentType => {
+                    if first(&mut content_type) {
+                        let value = if is_application_http(header.value()) {
+                            header.value()
+                        } else {
+                            b"application/http"
+                        };
+                        self.header(out, header.name(), value);
+                    }
                 }
-            } else if header.is("content-transfer-encoding") {
-                if first(&mut encoding) {
-                    self.header(out, header.name(), b"binary");
+                Known::ContentTransferEncoding => {
+                    if first(&mut encoding) {
+                        self.header(out, header.name(), b"binary");
+                    }
                 }
-            } else if header.is("content-id") {
-                if first(&mut content_id)
-                    && let Some(id) = id
-                {
-                    self.id_header(out, T::KIND, header.name(), id);
+                Known::ContentId => {
+                    if first(&mut content_id)
+                        && let Some(id) = id
+                    {
+                        self.id_header(out, T::KIND, header.name(), id);
+                    }
                 }
-            } else if header.is("content-length") {
-                if first(&mut content_length) {
-                    let mut counter = Counter(0);
-                    self.message(op, target, &mut counter);
-                    self.decimal_header(out, header.name(), counter.0);
+                Known::ContentLength => {
+                    if first(&mut content_length) {
+                        let mut counter = Counter(0);
+                        self.message(op, target, &mut counter);
+                        self.decimal_header(out, header.name(), counter.0);
+                    }
                 }
-            } else {
-                self.header(out, header.name(), header.value());
+                Known::Other => self.header(out, header.name(), header.value()),
             }
         }
         if !content_id
@@ -281,7 +311,7 @@ impl<'p, 'a> Emitter<'p, 'a> {
         };
         let (mut content_length, mut has_version) = (false, false);
         for header in op.headers() {
-            if header.is("content-length") {
+            if Known::of(header.name()) == Known::ContentLength {
                 if first(&mut content_length) {
                     self.decimal_header(out, header.name(), body.len());
                 }
