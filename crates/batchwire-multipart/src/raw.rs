@@ -356,10 +356,16 @@ impl<'b> Owner<'b> {
     /// The two header lists of a part: its MIME headers and its embedded message's.
     fn part_headers(&mut self, part: &PartSpan) -> (Headers, Headers) {
         let events = self.events;
-        // Both sections lie before the body.
-        let block = self.bytes(&(part.offset..part.body.start.max(part.offset)));
-        let part_headers = self.headers(&block, part.offset, events.section(&part.part_headers));
-        let headers = self.headers(&block, part.offset, events.section(&part.headers));
+        // Both sections lie before the body. The lists share the whole buffer where their
+        // offsets fit the table (no slice to make and drop), else a slice of the part.
+        let end = part.body.start.max(part.offset);
+        let (block, block_start) = if end - self.base <= u32::MAX as usize {
+            (self.bytes.clone(), self.base)
+        } else {
+            (self.bytes(&(part.offset..end)), part.offset)
+        };
+        let part_headers = self.headers(&block, block_start, events.section(&part.part_headers));
+        let headers = self.headers(&block, block_start, events.section(&part.headers));
         (part_headers, headers)
     }
 
