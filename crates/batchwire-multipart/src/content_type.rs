@@ -9,6 +9,60 @@ use crate::grammar::{self, is_tchar};
 /// The largest boundary RFC 2046 allows.
 pub const RFC_MAX_BOUNDARY_LEN: usize = 70;
 
+/// `--boundary`, and the search for it: the vectorised search for its first
+/// [`SEARCHED_PREFIX`] bytes, the rest compared at each hit. A needle that short runs the
+/// vectorised search alone, where a longer one (boundaries are often 40 to 70 characters)
+/// adds a byte-by-byte check of every candidate.
+#[derive(Clone, Debug)]
+pub(crate) struct DashBoundary {
+    dash: Vec<u8>,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+/// How much of `--boundary` the vectorised search looks for.
+const SEARCHED_PREFIX: usize = 32;
+
+/// Where [`DashBoundary::find`] found `--boundary`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hit {
+    /// All of it, at this offset.
+    At(usize),
+    /// Its first bytes, at this offset, where the haystack ends before the rest.
+    Cut(usize),
+}
+
+impl DashBoundary {
+    pub(crate) fn new(boundary: &str) -> DashBoundary {
+        let mut dash = Vec::with_capacity(boundary.len() + 2);
+        dash.extend_from_slice(b"--");
+        dash.extend_from_slice(boundary.as_bytes());
+        let finder = memchr::memmem::Finder::new(&dash[..dash.len().min(SEARCHED_PREFIX)]);
+        DashBoundary {
+            finder: finder.into_owned(),
+            dash,
+        }
+    }
+
+    /// `--boundary`.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.dash
+    }
+
+    /// The first `--boundary` in `hay`, or the start of one that `hay` cuts off.
+    pub(crate) fn find(&self, hay: &[u8]) -> Option<Hit> {
+        let mut at = 0;
+        while let Some(i) = self.finder.find(&hay[at..]) {
+            let c = at + i;
+            match hay.get(c..c + self.dash.len()) {
+                None => return Some(Hit::Cut(c)),
+                Some(whole) if whole == self.dash.as_slice() => return Some(Hit::At(c)),
+                Some(_) => at = c + 1,
+            }
+        }
+        None
+    }
+}
+
 /// A fault in a Content-Type value, located by its index in the value.
 #[derive(Debug)]
 pub(crate) struct Fault {

@@ -10,6 +10,7 @@
 use batchwire_core::{ParseError, ParseErrorKind as K, ToleranceKind as T};
 
 use super::{MAX_LEVELS, Step};
+use crate::content_type::Hit;
 use crate::grammar;
 
 /// What follows `--boundary` on a candidate line.
@@ -105,17 +106,15 @@ impl Step<'_, '_> {
             l.found = None;
         }
         let mut at = abs_from.max(l.hint) - base;
-        while let Some(i) = l.finder.find(&src[at..]) {
-            let c = at + i;
-            let Some(whole) = src.get(c..c + l.dash.len()) else {
-                // The rest of the needle is past the window: look again from here.
-                at = c;
-                break;
+        while let Some(hit) = l.dash.find(&src[at..]) {
+            let c = match hit {
+                Hit::At(i) => at + i,
+                Hit::Cut(i) => {
+                    // The rest of it is past the window: look again from here.
+                    at += i;
+                    break;
+                }
             };
-            if whole != l.dash.as_slice() {
-                at = c + 1;
-                continue;
-            }
             if c + base == floor || (c > 0 && src[c - 1] == b'\n') {
                 l.found = Some(c + base);
                 l.hint = c + base;

@@ -26,13 +26,10 @@ mod odata;
 use batchwire_core::{
     Limits, MessageKind, ParseError, ParseErrorKind as K, Tolerance, ToleranceKind as T,
 };
-use memchr::memmem;
 
+use crate::content_type::DashBoundary;
 use crate::decode::DecodeOptions;
 use crate::raw::{Events, HeaderSpan};
-
-/// How much of `--boundary` the vectorised search looks for.
-const FINDER_PREFIX: usize = 32;
 
 /// The most multiparts in use at once: the batch and a changeset inside it.
 const MAX_LEVELS: usize = 2;
@@ -76,12 +73,7 @@ struct Notes {
 #[derive(Clone)]
 struct Level {
     boundary: String,
-    /// Finds the first [`FINDER_PREFIX`] bytes of `--boundary`; the rest is compared at each
-    /// hit. A short needle runs the vectorised search alone, where a long one (boundaries
-    /// are often 40 to 70 characters) adds a byte-by-byte check of every candidate.
-    finder: memmem::Finder<'static>,
-    /// `--boundary`.
-    dash: Vec<u8>,
+    dash: DashBoundary,
     /// Below this offset there is no candidate for this boundary past the last one used.
     hint: usize,
     /// The next candidate at or after `hint`, found but not yet used.
@@ -220,12 +212,8 @@ impl Machine {
 
 impl Level {
     fn new(boundary: String) -> Level {
-        let mut dash = Vec::with_capacity(boundary.len() + 2);
-        dash.extend_from_slice(b"--");
-        dash.extend_from_slice(boundary.as_bytes());
         Level {
-            finder: memmem::Finder::new(&dash[..dash.len().min(FINDER_PREFIX)]).into_owned(),
-            dash,
+            dash: DashBoundary::new(&boundary),
             boundary,
             hint: 0,
             found: None,

@@ -1,8 +1,8 @@
 //! Boundaries: the caller's, checked, or fresh ones that no line of the content starts with.
 
+use crate::content_type::{DashBoundary, Hit};
 use batchwire_core::WriteErrorKind as K;
 use batchwire_core::{AtomicGroup, Batch, Item, Position, WriteError};
-use memchr::memmem;
 
 use super::WriteOptions;
 use super::check::shown;
@@ -151,21 +151,11 @@ fn group_clash<T: Operation>(group: &AtomicGroup<T>, i: usize, boundary: &str) -
 }
 
 /// `--boundary`, searched at the start of lines.
-struct Delimiter {
-    dash_boundary: Vec<u8>,
-    finder: memmem::Finder<'static>,
-}
+struct Delimiter(DashBoundary);
 
 impl Delimiter {
     fn new(boundary: &str) -> Delimiter {
-        let mut dash_boundary = Vec::with_capacity(boundary.len() + 2);
-        dash_boundary.extend_from_slice(b"--");
-        dash_boundary.extend_from_slice(boundary.as_bytes());
-        let finder = memmem::Finder::new(&dash_boundary).into_owned();
-        Delimiter {
-            dash_boundary,
-            finder,
-        }
+        Delimiter(DashBoundary::new(boundary))
     }
 
     fn in_members<T: Operation>(&self, group: &AtomicGroup<T>, i: usize) -> Option<Clash> {
@@ -178,7 +168,7 @@ impl Delimiter {
     }
 
     fn in_operation<T: Operation>(&self, op: &T) -> Option<String> {
-        if op.line_start().starts_with(&self.dash_boundary) {
+        if op.line_start().starts_with(self.0.as_bytes()) {
             return Some("the request line".to_owned());
         }
         if let Some(place) = self.in_names(op.part_headers()) {
@@ -194,16 +184,22 @@ impl Delimiter {
     fn in_names(&self, headers: &batchwire_core::Headers) -> Option<String> {
         headers
             .iter()
-            .find(|h| h.name().starts_with(&self.dash_boundary))
+            .find(|h| h.name().starts_with(self.0.as_bytes()))
             .map(|h| format!("the header name {:?}", h.name_str()))
     }
 
     /// A body line is any run after the start of the body or a line break; CR counts as one
     /// too, since some readers end lines there.
     fn in_body(&self, body: &[u8]) -> bool {
-        self.finder
-            .find_iter(body)
-            .any(|at| at == 0 || matches!(body[at - 1], b'\n' | b'\r'))
+        let mut from = 0;
+        while let Some(Hit::At(i)) = self.0.find(&body[from..]) {
+            let at = from + i;
+            if at == 0 || matches!(body[at - 1], b'\n' | b'\r') {
+                return true;
+            }
+            from = at + 1;
+        }
+        false
     }
 }
 
