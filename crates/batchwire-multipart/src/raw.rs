@@ -359,7 +359,7 @@ impl<'b> Owner<'b> {
         // Both sections lie before the body. The lists share the whole buffer where their
         // offsets fit the table (no slice to make and drop), else a slice of the part.
         let end = part.body.start.max(part.offset);
-        let (block, block_start) = if end - self.base <= u32::MAX as usize {
+        let (block, block_start) = if u32::try_from(end - self.base).is_ok() {
             (self.bytes.clone(), self.base)
         } else {
             (self.bytes(&(part.offset..end)), part.offset)
