@@ -224,7 +224,7 @@ impl<'s> Source<'s> {
 
 /// Builds the borrowed items from a complete list of events.
 pub(crate) fn items_ref<'s>(source: &Source<'s>, events: &Events) -> Vec<ItemRef<'s>> {
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(top_level_items(events));
     let mut group: Option<GroupRef<'s>> = None;
     for event in &events.list {
         match event {
