@@ -101,8 +101,27 @@ pub fn decode_whole(data: &[u8]) {
 
 type Outcome = Result<(BatchMessage, Vec<Tolerance>), ParseError>;
 
-/// Feeds `input` in chunks cut at `cuts` and collects what the stream hands out.
-pub fn streamed(input: &[u8], content_type: Option<&[u8]>, options: &DecodeOptions, cuts: &[usize]) -> Outcome {
+/// How the chunks are handed to the stream decoder.
+#[derive(Clone, Copy, Debug)]
+pub enum Feed {
+    /// `feed(&[u8])`: copied.
+    Copied,
+    /// `feed_bytes(Bytes)`: read where they lie.
+    Shared,
+    /// Both, in turn.
+    Mixed,
+}
+
+/// Feeds `input` in chunks cut at `cuts`, handed over as `feed` says, and collects what the
+/// stream hands out.
+pub fn streamed(
+    input: &[u8],
+    content_type: Option<&[u8]>,
+    options: &DecodeOptions,
+    cuts: &[usize],
+    feed: Feed,
+) -> Outcome {
+    let shared = Bytes::copy_from_slice(input);
     let mut decoder = StreamDecoder::new(content_type, options)?;
     let mut requests = Vec::new();
     let mut responses = Vec::new();
@@ -126,9 +145,12 @@ pub fn streamed(input: &[u8], content_type: Option<&[u8]>, options: &DecodeOptio
         },
         _ => {}
     };
-    for &end in cuts.iter().chain(std::iter::once(&input.len())) {
+    for (i, &end) in cuts.iter().chain(std::iter::once(&input.len())).enumerate() {
         let end = end.clamp(start, input.len());
-        decoder.feed(&input[start..end]);
+        match (feed, i % 2) {
+            (Feed::Copied, _) | (Feed::Mixed, 1) => decoder.feed(&input[start..end]),
+            (Feed::Shared | Feed::Mixed, _) => decoder.feed_bytes(shared.slice(start..end)),
+        }
         start = end;
         while let Status::Event(e) = decoder.next_event()? {
             take(e);
@@ -152,7 +174,8 @@ pub fn streamed(input: &[u8], content_type: Option<&[u8]>, options: &DecodeOptio
 }
 
 /// The incremental decoder agrees with the whole-buffer decoder for the chunking the
-/// second byte picks.
+/// second byte picks: its low six bits the chunk size (1 to 64), its high two bits how the
+/// chunks are fed (copied, shared, both in turn, or shared in chunks 97 times larger).
 pub fn decode_chunked(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
@@ -161,14 +184,20 @@ pub fn decode_chunked(data: &[u8]) {
         return;
     };
     let (options, content_type) = options(selector);
-    let step = usize::from(step % 64) + 1;
+    let (feed, scale) = match step >> 6 {
+        0 => (Feed::Copied, 1),
+        1 => (Feed::Shared, 1),
+        2 => (Feed::Mixed, 1),
+        _ => (Feed::Shared, 97),
+    };
+    let step = (usize::from(step & 63) + 1) * scale;
     let cuts: Vec<usize> = (step..input.len()).step_by(step).collect();
     let whole = decode(&Bytes::copy_from_slice(input), content_type, &options).map(|d| {
         let mut message = d.message;
         strip_group_headers(&mut message);
         (message, d.tolerated)
     });
-    let streamed = streamed(input, content_type, &options, &cuts).map(|(mut m, t)| {
+    let streamed = streamed(input, content_type, &options, &cuts, feed).map(|(mut m, t)| {
         strip_group_headers(&mut m);
         (m, t)
     });
