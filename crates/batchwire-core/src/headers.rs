@@ -333,6 +333,12 @@ enum Repr {
     Own(Vec<Header>),
 }
 
+impl Default for Repr {
+    fn default() -> Repr {
+        Repr::Own(Vec::new())
+    }
+}
+
 impl Default for Headers {
     fn default() -> Headers {
         Headers::new()
@@ -354,35 +360,36 @@ impl Headers {
         }
     }
 
-    /// The owned fields, converting a list read from the wire on the first change.
-    fn own(&mut self) -> &mut Vec<Header> {
-        if let Repr::Wire { .. } = self.repr {
-            let fields = self.iter().map(|h| h.to_owned()).collect();
-            self.repr = Repr::Own(fields);
-        }
-        match &mut self.repr {
+    /// Changes the fields, converting a list read from the wire to owned fields first.
+    fn change<R>(&mut self, f: impl FnOnce(&mut Vec<Header>) -> R) -> R {
+        let mut fields = match std::mem::take(&mut self.repr) {
             Repr::Own(fields) => fields,
-            // Invariant: converted above.
-            Repr::Wire { .. } => unreachable!("converted to owned fields"),
-        }
+            wire @ Repr::Wire { .. } => {
+                let wire = Headers { repr: wire };
+                wire.iter().map(|h| h.to_owned()).collect()
+            }
+        };
+        let out = f(&mut fields);
+        self.repr = Repr::Own(fields);
+        out
     }
 
     /// Adds a field at the end.
     pub fn append(&mut self, name: impl Into<Bytes>, value: impl Into<Bytes>) {
-        self.own().push(Header::new(name, value));
+        let header = Header::new(name, value);
+        self.change(|fields| fields.push(header));
     }
 
     /// Adds a field at the end.
     pub fn push(&mut self, header: Header) {
-        self.own().push(header);
+        self.change(|fields| fields.push(header));
     }
 
     /// Replaces every field of this name by one field with this value, at the place of the
     /// first one (or at the end when there was none), keeping the first one's spelling.
     pub fn set(&mut self, name: &str, value: impl Into<Bytes>) {
         let value = value.into();
-        let fields = self.own();
-        match fields.iter().position(|h| h.is(name)) {
+        self.change(|fields| match fields.iter().position(|h| h.is(name)) {
             Some(first) => {
                 fields[first].value = value;
                 let mut index = 0;
@@ -393,7 +400,7 @@ impl Headers {
                 });
             }
             None => fields.push(Header::new(Bytes::copy_from_slice(name.as_bytes()), value)),
-        }
+        });
     }
 
     /// Removes every field of this name; returns how many there were.
@@ -401,10 +408,11 @@ impl Headers {
         if !self.contains(name) {
             return 0;
         }
-        let fields = self.own();
-        let before = fields.len();
-        fields.retain(|h| !h.is(name));
-        before - fields.len()
+        self.change(|fields| {
+            let before = fields.len();
+            fields.retain(|h| !h.is(name));
+            before - fields.len()
+        })
     }
 
     /// The value of the first field with this name, compared case-insensitively.
@@ -549,7 +557,7 @@ impl IntoIterator for Headers {
     type IntoIter = std::vec::IntoIter<Header>;
 
     fn into_iter(mut self) -> Self::IntoIter {
-        std::mem::take(self.own()).into_iter()
+        self.change(std::mem::take).into_iter()
     }
 }
 
@@ -563,7 +571,7 @@ impl FromIterator<Header> for Headers {
 
 impl Extend<Header> for Headers {
     fn extend<I: IntoIterator<Item = Header>>(&mut self, iter: I) {
-        self.own().extend(iter);
+        self.change(|fields| fields.extend(iter));
     }
 }
 

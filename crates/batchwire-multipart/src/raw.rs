@@ -297,6 +297,11 @@ impl<'b> Owner<'b> {
             .slice(range.start - self.base..range.end - self.base)
     }
 
+    /// The bytes at an absolute range, borrowed.
+    fn slice(&self, range: &Range<usize>) -> &'b [u8] {
+        &self.bytes[range.start - self.base..range.end - self.base]
+    }
+
     fn value(&self, value: &ValueSpan) -> Bytes {
         match value {
             ValueSpan::Span(r) => self.bytes(r),
@@ -338,10 +343,7 @@ impl<'b> Owner<'b> {
             is_content_id,
         )
         .map(|h| match &h.value {
-            ValueSpan::Span(r) => {
-                String::from_utf8_lossy(&self.bytes[r.start - self.base..r.end - self.base])
-                    .into_owned()
-            }
+            ValueSpan::Span(r) => String::from_utf8_lossy(self.slice(r)).into_owned(),
             ValueSpan::Joined(v) => String::from_utf8_lossy(v).into_owned(),
         })
     }
@@ -397,7 +399,7 @@ impl Operation for SubRequest {
         let StartSpan::Request { method, target, .. } = &part.start else {
             return None;
         };
-        let method_bytes = &owner.bytes[method.start - owner.base..method.end - owner.base];
+        let method_bytes = owner.slice(method);
         let Ok(method_value) = Method::from_bytes(method_bytes) else {
             return Some(Err(owner.error(
                 method.start,
@@ -410,10 +412,7 @@ impl Operation for SubRequest {
         };
         // The machine let through only UTF-8 targets (`check_target`): nothing is replaced
         // here.
-        let target_text = String::from_utf8_lossy(
-            &owner.bytes[target.start - owner.base..target.end - owner.base],
-        )
-        .into_owned();
+        let target_text = String::from_utf8_lossy(owner.slice(target)).into_owned();
         let (part_headers, headers) = owner.part_headers(part);
         let mut sub = SubRequest::new(method_value, target_text);
         sub.id = owner.content_id(part);

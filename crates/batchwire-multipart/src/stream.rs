@@ -98,7 +98,7 @@ pub struct StreamDecoder {
     /// Offset of the next byte to read (`buf[0]`, or else the first chunk's) in the whole
     /// input.
     base: usize,
-    /// Line and column (1-based) of `buf[0]` in the whole input.
+    /// Line and column (1-based) of that byte in the whole input.
     line: usize,
     column: usize,
     eof: bool,
@@ -142,10 +142,15 @@ fn length_hint(buf: &[u8]) -> Option<usize> {
         if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let declared = digits
-            .iter()
-            .fold(0usize, |n, d| n * 10 + usize::from(d - b'0'));
-        return Some((start + REST_OF_HEADERS + declared).min(MOST));
+        let declared = digits.iter().fold(0usize, |n, d| {
+            n.saturating_mul(10).saturating_add(usize::from(d - b'0'))
+        });
+        return Some(
+            start
+                .saturating_add(REST_OF_HEADERS)
+                .saturating_add(declared)
+                .min(MOST),
+        );
     }
     None
 }
@@ -342,8 +347,7 @@ impl StreamDecoder {
                 let Some(chunk) = self.queue.pop_front() else {
                     if self.eof {
                         // The end of the input, right after what was read.
-                        let progress = self.run_window(machine, &Bytes::new(), true)?;
-                        debug_assert!(progress || machine.is_done() || !self.pending.is_empty());
+                        self.run_window(machine, &Bytes::new(), true)?;
                     }
                     return Ok(());
                 };
