@@ -458,7 +458,7 @@ impl Headers {
                     return None;
                 }
                 let (name, value) = span_at(spans, index);
-                // Invariant: `from_table` checked every range against the block.
+                // Invariant: `FieldTable::headers` checked every range against the block.
                 Some(HeaderView {
                     name: block.get(name).unwrap_or_default(),
                     value: block.get(value).unwrap_or_default(),

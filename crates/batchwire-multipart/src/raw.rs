@@ -256,9 +256,10 @@ pub(crate) fn items_ref<'s>(source: &Source<'s>, events: &Events) -> Vec<ItemRef
 
 /// Turns the events of one run into owned values: every name, value and body a
 /// `Bytes::slice` of a shared buffer holding the input from `base` on, so no byte is copied
-/// (but the rare joined header value). Each part's header lists share one slice of the input
-/// (the part up to its body), and their fields go into a [`FieldTable`] whose buffers many
-/// parts share: a part costs no allocation for its headers.
+/// (but the rare joined header value). Each part's header lists share the input buffer (or,
+/// where an offset would not fit in 32 bits, one slice of the part up to its body), and their
+/// fields go into a [`FieldTable`] whose buffers many parts share: a part costs no allocation
+/// for its headers.
 pub(crate) struct Owner<'b> {
     bytes: &'b Bytes,
     base: usize,

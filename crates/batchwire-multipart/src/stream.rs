@@ -47,8 +47,10 @@ pub enum Status {
 /// It decodes exactly as [`decode`](crate::decode) does — the same items, tolerances and
 /// errors, in the same order, whatever the chunking — because both run the same machine.
 /// It keeps only the bytes it has not decided on yet: at most the part being read plus
-/// the last chunk. Bodies are `Bytes` slices of that buffer; a byte is copied once, when a
-/// chunk is appended to it, and never again.
+/// the last chunk. Chunks given to [`feed_bytes`](StreamDecoder::feed_bytes) are read where
+/// they lie: the bodies, names and values of the parts inside a chunk are `Bytes` slices of
+/// it, and only a part that spans chunks is copied, once, into one piece. Chunks given to
+/// [`feed`](StreamDecoder::feed) are copied into that piece as they come.
 ///
 /// # Examples
 ///
@@ -104,7 +106,7 @@ pub struct StreamDecoder {
     eof: bool,
     pending: VecDeque<Event>,
     failed: Option<ParseError>,
-    /// The window length at which a deferred error may be final.
+    /// How many bytes held (from the next byte to read on) make a deferred error final.
     retry_at: usize,
 }
 
@@ -417,7 +419,10 @@ impl StreamDecoder {
         let mut events = Events::default();
         let window_len = self.buf.len();
         if let Err(err) = machine.advance(&self.buf, self.base, eof, &mut events) {
-            return self.defer(machine, before, err, &self.buf.clone().freeze(), eof);
+            let window = std::mem::take(&mut self.buf);
+            let deferred = self.defer(machine, before, err, &window, eof);
+            self.buf = window;
+            return deferred;
         }
         let keep = self.keep(machine, window_len);
         // The events' bytes are frozen so that they can be sliced without a copy. The
@@ -439,9 +444,7 @@ impl StreamDecoder {
             self.buf = rest;
         }
         self.fold(machine, &frozen, &events, keep)?;
-        if machine.is_done() {
-            self.buf = BytesMut::new();
-        }
+        self.drop_input_if_done(machine);
         Ok(keep > start || !events.list.is_empty())
     }
 
@@ -467,7 +470,18 @@ impl StreamDecoder {
         if read < chunk.len() && !machine.is_done() {
             self.queue.push_front(chunk.slice(read..));
         }
+        self.drop_input_if_done(machine);
         Ok(read > 0 || !events.list.is_empty())
+    }
+
+    /// Once the batch is complete, the input held (an epilogue) is dropped.
+    fn drop_input_if_done(&mut self, machine: &Machine) {
+        if machine.is_done() {
+            self.buf = BytesMut::new();
+            self.queue.clear();
+            self.stitched = 0;
+            self.stitch = false;
+        }
     }
 
     /// An error from a run over `window`: final, or deferred until the bytes its message
@@ -478,7 +492,7 @@ impl StreamDecoder {
         machine: &mut Machine,
         before: Machine,
         err: ParseError,
-        window: &Bytes,
+        window: &[u8],
         eof: bool,
     ) -> Result<bool, ParseError> {
         let at = err.offset().min(window.len());

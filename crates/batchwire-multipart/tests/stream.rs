@@ -337,3 +337,30 @@ fn parts_inside_a_shared_chunk_are_read_where_they_lie() {
         chunks.len()
     );
 }
+
+#[test]
+fn nothing_is_held_after_the_end() {
+    let (input, _) = generated(3, &[10]);
+    for feed in FEEDS {
+        let mut decoder = StreamDecoder::new(
+            Some(b"multipart/mixed; boundary=b"),
+            &DecodeOptions::strict(),
+        )
+        .unwrap();
+        let mut chunks = vec![input.clone(), b"an epilogue, ignored".to_vec()];
+        chunks.push(b"and more of it".to_vec());
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            match (feed, i % 2) {
+                (Feed::Copied, _) | (Feed::Mixed, 1) => decoder.feed(&chunk),
+                (Feed::Shared | Feed::Mixed, _) => decoder.feed_bytes(Bytes::from(chunk)),
+            }
+        }
+        let mut events = 0;
+        while let Status::Event(_) = decoder.next_event().unwrap() {
+            events += 1;
+        }
+        assert_eq!(events, 3, "{feed:?}");
+        assert_eq!(decoder.next_event().unwrap(), Status::End, "{feed:?}");
+        assert_eq!(decoder.buffered(), 0, "{feed:?}");
+    }
+}

@@ -12,8 +12,7 @@ use batchwire_core::{
 use super::emit::Decimal;
 use super::operation::Operation;
 use crate::content_type::is_application_http;
-use crate::grammar::Known;
-use crate::grammar::{is_tchar, is_ws};
+use crate::grammar::{self, Known, is_tchar, is_ws};
 
 /// Why an empty batch or changeset is reported.
 const EMPTY: &str = "RFC 2046 wants at least one body part, so only a lenient reader reads it";
@@ -303,8 +302,7 @@ fn check_value(header: HeaderView<'_>, at: Position, section: &str) -> Result<()
 fn value_fault(value: &[u8]) -> Option<&'static str> {
     // Line breaks are control characters: one pass without a branch per byte says whether
     // there is either, and only then which.
-    let is_control = |b: u8| (b < b' ' && b != b'\t') || b == 0x7f;
-    let control = value.iter().fold(false, |found, &b| found | is_control(b));
+    let control = grammar::control_character(value).is_some();
     if control && value.iter().any(|&b| b == b'\r' || b == b'\n') {
         Some("line breaks")
     } else if control {

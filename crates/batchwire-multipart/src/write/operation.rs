@@ -5,6 +5,7 @@ use batchwire_core::{Extra, Headers, MessageKind, Position, SubRequest, SubRespo
 
 use super::check::shown;
 use super::emit::Sink;
+use crate::grammar;
 
 /// One operation as the writer sees it.
 pub(super) trait Operation {
@@ -176,20 +177,17 @@ impl Operation for SubResponse {
 
     fn check_start_line(&self, at: Position) -> Result<(), WriteError> {
         // RFC 9112 4: `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`.
-        if let Some(reason) = &self.reason {
-            let bad = reason
-                .iter()
-                .any(|&b| (b < b' ' && b != b'\t') || b == 0x7f);
-            if bad {
-                return Err(WriteError::new(
-                    K::InvalidReason,
-                    Some(at),
-                    format!(
-                        "expected a reason phrase without line breaks or control characters, found {}",
-                        shown(reason, false)
-                    ),
-                ));
-            }
+        if let Some(reason) = &self.reason
+            && grammar::control_character(reason).is_some()
+        {
+            return Err(WriteError::new(
+                K::InvalidReason,
+                Some(at),
+                format!(
+                    "expected a reason phrase without line breaks or control characters, found {}",
+                    shown(reason, false)
+                ),
+            ));
         }
         Ok(())
     }
