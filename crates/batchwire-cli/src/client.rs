@@ -15,7 +15,7 @@ use bytes::Bytes;
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::{finish_output, parse_format, report_error, warn};
+use crate::{finish_output, parse_format, report_error, report_written, warn};
 
 /// The arguments of `batchwire correlate`.
 #[derive(Clone, Debug, Args)]
@@ -71,8 +71,12 @@ struct Exchange {
     format: Format,
 }
 
-/// Exit 0 when every request succeeded, 1 when any did not, 2 on bad input.
-pub(crate) fn run(args: &CorrelateArgs) -> Result<ExitCode, String> {
+/// Runs `then` on the exchange the arguments name and what happened to each of its requests;
+/// the exit code of bad input without running it.
+fn with_correlation(
+    args: &CorrelateArgs,
+    then: impl FnOnce(&Exchange, &Correlation<'_>) -> Result<ExitCode, String>,
+) -> Result<ExitCode, String> {
     let exchange = match exchange(args)? {
         Ok(exchange) => exchange,
         Err(code) => return Ok(code),
@@ -83,56 +87,51 @@ pub(crate) fn run(args: &CorrelateArgs) -> Result<ExitCode, String> {
         exchange.format,
         SystemTime::now(),
     );
-    let mut out = io::stdout().lock();
-    let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &document(&correlation))
-            .map_err(io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        table(&correlation, &mut out)
-    };
-    finish_output(written.and_then(|()| out.flush()))?;
-    Ok(if correlation.all_succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    then(&exchange, &correlation)
+}
+
+/// Exit 0 when every request succeeded, 1 when any did not, 2 on bad input.
+pub(crate) fn run(args: &CorrelateArgs) -> Result<ExitCode, String> {
+    with_correlation(args, |_, correlation| {
+        let mut out = io::stdout().lock();
+        let written = if args.json {
+            serde_json::to_writer_pretty(&mut out, &document(correlation))
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out))
+        } else {
+            table(correlation, &mut out)
+        };
+        finish_output(written.and_then(|()| out.flush()))?;
+        Ok(if correlation.all_succeeded() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
     })
 }
 
 /// `batchwire retry`: the batch to send again on standard output, in the request's format,
 /// and `retry after N s` on standard error; exit 0, or 3 when there is nothing to send again.
 pub(crate) fn run_retry(args: &CorrelateArgs) -> Result<ExitCode, String> {
-    let exchange = match exchange(args)? {
-        Ok(exchange) => exchange,
-        Err(code) => return Ok(code),
-    };
-    let correlation = correlate(
-        &exchange.sent,
-        &exchange.answer,
-        exchange.format,
-        SystemTime::now(),
-    );
-    let Some(again) = retry(&exchange.sent, &correlation, &RetryOptions::default()) else {
-        eprintln!("nothing to retry");
-        return Ok(ExitCode::from(3));
-    };
-    let written = match batchwire::encode(&again.batch, exchange.format, &WriteOptions::default()) {
-        Ok(written) => written,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    for loss in &written.report {
-        eprintln!("warning: {loss}");
-    }
-    for (name, value) in &written.headers {
-        eprintln!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
-    }
-    eprintln!("retry after {} s", again.delay.as_secs_f64());
-    let mut out = io::stdout().lock();
-    finish_output(out.write_all(&written.body).and_then(|()| out.flush()))?;
-    Ok(ExitCode::SUCCESS)
+    with_correlation(args, |exchange, correlation| {
+        let Some(again) = retry(&exchange.sent, correlation, &RetryOptions::default()) else {
+            eprintln!("nothing to retry");
+            return Ok(ExitCode::from(3));
+        };
+        let options = WriteOptions::default();
+        let written = match batchwire::encode(&again.batch, exchange.format, &options) {
+            Ok(written) => written,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        report_written(&written);
+        eprintln!("retry after {} s", again.delay.as_secs_f64());
+        let mut out = io::stdout().lock();
+        finish_output(out.write_all(&written.body).and_then(|()| out.flush()))?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Reads both sides of the exchange.

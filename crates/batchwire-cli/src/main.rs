@@ -373,15 +373,21 @@ fn convert(
             return Ok(ExitCode::from(1));
         }
     };
+    report_written(&written);
+    let mut out = io::stdout().lock();
+    finish_output(out.write_all(&written.body).and_then(|()| out.flush()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What writing changed, as warnings, and the envelope headers to send the body with, on
+/// standard error.
+pub(crate) fn report_written(written: &batchwire::Written) {
     for loss in &written.report {
         eprintln!("warning: {loss}");
     }
     for (name, value) in &written.headers {
         eprintln!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
     }
-    let mut out = io::stdout().lock();
-    finish_output(out.write_all(&written.body).and_then(|()| out.flush()))?;
-    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn warn(tolerated: &[Tolerance]) {

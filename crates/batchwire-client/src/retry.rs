@@ -6,8 +6,8 @@ use std::time::Duration;
 use batchwire_core::{AtomicGroup, Batch, BatchRequest, Item, Position, odata_reference};
 use http::Method;
 
-use crate::split::references;
 use crate::{Correlation, Outcome};
+use batchwire_json::reference::referred_ids;
 
 /// What else to send again, beyond the throttled requests and what did not run because of
 /// them.
@@ -135,7 +135,7 @@ pub fn retry(
                 chosen.contains(&c)
                     || (c.member.is_none() && chosen.iter().any(|p| p.item == c.item))
             });
-            let refers = references(o.request)
+            let refers = referred_ids(o.request)
                 .into_iter()
                 .filter_map(position_of)
                 .any(|p| {
@@ -161,7 +161,7 @@ pub fn retry(
     loop {
         let mut left_out = Vec::new();
         for o in outcomes.iter().filter(|o| chosen.contains(&o.position)) {
-            for id in references(o.request) {
+            for id in referred_ids(o.request) {
                 let target = lookup(correlation, o.position, id);
                 let blocked = match target {
                     Some(t) if chosen.contains(&t.position) => None,

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use batchwire_core::{Batch, BatchRequest, Item, Position, SubRequest, odata_reference};
+use batchwire_core::{Batch, BatchRequest, Item, Position, SubRequest};
+use batchwire_json::reference::referred_ids;
 
 use crate::Profile;
 
@@ -30,24 +31,6 @@ impl fmt::Display for SplitError {
 }
 
 impl std::error::Error for SplitError {}
-
-/// The ids a request refers to: its declared dependencies, an OData `$<id>` at the start of
-/// its target, Salesforce `@{id.path}` and Meta `{result=id:$.path}` references in its target
-/// and body.
-pub(crate) fn references(request: &SubRequest) -> Vec<&str> {
-    let mut ids: Vec<&str> = request.depends_on.iter().map(String::as_str).collect();
-    ids.extend(odata_reference(&request.target));
-    let body = std::str::from_utf8(&request.body).unwrap_or("");
-    for text in [request.target.as_str(), body] {
-        ids.extend(
-            batchwire_json::reference::salesforce(text)
-                .chain(batchwire_json::reference::meta(text))
-                .filter_map(Result::ok)
-                .map(|r| r.id),
-        );
-    }
-    ids
-}
 
 /// For every item, the last item that must go in the same batch as it: its group is one
 /// item, and a request goes with every request (or group) it refers to.
@@ -75,7 +58,7 @@ fn reach(batch: &BatchRequest) -> Vec<usize> {
     let mut reach: Vec<usize> = (0..batch.items.len()).collect();
     for (i, item) in batch.items.iter().enumerate() {
         for op in item.operations() {
-            for id in references(op) {
+            for id in referred_ids(op) {
                 // An id of the request's own group names a member of it (OData numbers
                 // Content-IDs per changeset), whatever other groups use it.
                 let own = item

@@ -68,6 +68,38 @@ pub fn meta(text: &str) -> References<'_> {
     References::new(text, Syntax::Meta)
 }
 
+/// The ids a request refers to, in order: its declared dependencies (`dependsOn`), an OData
+/// `$<id>` at the start of its target, and the Salesforce `@{id.path}` and Meta
+/// `{result=id:$.path}` references in its target and body. What must be answered before it
+/// runs, and sent with it; the one rule for it, shared by the client's split and retry and by
+/// the server's executor.
+///
+/// # Examples
+///
+/// ```
+/// use batchwire_core::SubRequest;
+/// use http::Method;
+///
+/// let r = SubRequest::new(Method::POST, "$1/Orders")
+///     .with_dependency("0")
+///     .with_body(r#"{"AccountId":"@{acct.id}"}"#);
+/// assert_eq!(batchwire_json::reference::referred_ids(&r), ["0", "1", "acct"]);
+/// ```
+pub fn referred_ids(request: &batchwire_core::SubRequest) -> Vec<&str> {
+    let mut ids: Vec<&str> = request.depends_on.iter().map(String::as_str).collect();
+    ids.extend(batchwire_core::odata_reference(&request.target));
+    let body = std::str::from_utf8(&request.body).unwrap_or("");
+    for text in [request.target.as_str(), body] {
+        ids.extend(
+            salesforce(text)
+                .chain(meta(text))
+                .filter_map(Result::ok)
+                .map(|r| r.id),
+        );
+    }
+    ids
+}
+
 /// The OData reference at the start of a URL: `$<id>` as its first segment, as
 /// [`batchwire_core::odata_reference`] finds it.
 ///

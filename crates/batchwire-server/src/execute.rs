@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use batchwire_core::{
     AtomicGroup, BatchRequest, BatchResponse, Format, Item, JsonFormat, SubRequest, SubResponse,
-    odata_reference,
 };
+use batchwire_json::reference::referred_ids;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
@@ -271,7 +271,7 @@ fn wave(items: &[Item<SubRequest>], max: usize) -> usize {
     let mut n = 0;
     for item in items.iter().take(max.max(1)) {
         let Item::Operation(op) = item else { break };
-        if n > 0 && refers(op).iter().any(|id| ids.contains(id)) {
+        if n > 0 && referred_ids(op).iter().any(|id| ids.contains(id)) {
             break;
         }
         if let Some(id) = &op.id {
@@ -280,23 +280,6 @@ fn wave(items: &[Item<SubRequest>], max: usize) -> usize {
         n += 1;
     }
     n.max(1)
-}
-
-/// The ids an operation refers to: `dependsOn`, an OData `$<id>` target, Salesforce and Meta
-/// references in its target and body.
-fn refers(op: &SubRequest) -> Vec<&str> {
-    let mut ids: Vec<&str> = op.depends_on.iter().map(String::as_str).collect();
-    ids.extend(odata_reference(&op.target));
-    let body = std::str::from_utf8(&op.body).unwrap_or("");
-    for text in [op.target.as_str(), body] {
-        ids.extend(
-            batchwire_json::reference::salesforce(text)
-                .chain(batchwire_json::reference::meta(text))
-                .filter_map(Result::ok)
-                .map(|r| r.id),
-        );
-    }
-    ids
 }
 
 /// Polls every future to its end, concurrently, and gives their outputs in order.
@@ -378,7 +361,10 @@ impl Run<'_> {
             answer.headers.append("Retry-After", "1");
             return Err(Box::new(answer));
         }
-        if let Some(id) = refers(op).into_iter().find(|id| self.failed.contains(*id)) {
+        if let Some(id) = referred_ids(op)
+            .into_iter()
+            .find(|id| self.failed.contains(*id))
+        {
             return Err(Box::new(dependency_failed(format, id)));
         }
         let mut op = op.clone();
